@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, testing and running Berth needs.
+# Run as root. Safe to run more than once.
+set -euo pipefail
+
+packages=(
+  # Build
+  build-essential cmake pkg-config
+  # Libraries
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
+  nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libcurl4-openssl-dev libssl-dev libarchive-dev libseccomp-dev libcap-dev
+  # Tests
+  libgtest-dev libgmock-dev
+  # Runtime tools and test peers: a registry, CNI plugins, the busybox for test images
+  docker-registry containernetworking-plugins busybox-static iproute2 util-linux
+  curl ca-certificates tar gzip coreutils procps
+)
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${packages[@]}"
