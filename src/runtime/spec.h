@@ -1,0 +1,168 @@
+// A C++ model of the part of the OCI runtime spec (config.json) that Berth uses, with conversion
+// to and from the OCI JSON format, and the defaults a pod starts from.
+//
+// Field names in comments are the OCI JSON names. Optional JSON members that Berth must be able
+// to tell apart from zero (oomScoreAdj, resource limits) are std::optional.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace berth::runtime {
+
+// process.user: numeric ids only; resolving a user name is the caller's job.
+struct User {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;  // additionalGids
+};
+
+// process.capabilities: names such as "CAP_CHOWN".
+struct Capabilities {
+  std::vector<std::string> bounding;
+  std::vector<std::string> effective;
+  std::vector<std::string> inheritable;
+  std::vector<std::string> permitted;
+  std::vector<std::string> ambient;
+};
+
+// One process.rlimits entry, e.g. {"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}.
+struct Rlimit {
+  std::string type;
+  uint64_t hard = 0;
+  uint64_t soft = 0;
+};
+
+struct Process {
+  bool terminal = false;  // a pty is not supported yet: ValidateSpec rejects true
+  User user;
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // "KEY=value"
+  std::string cwd = "/";
+  std::optional<Capabilities> capabilities;  // absent: the process keeps no capability
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = false;  // noNewPrivileges
+  std::optional<int> oom_score_adj;  // oomScoreAdj
+};
+
+struct Root {
+  std::string path;  // absolute, or relative to the bundle directory
+  bool readonly = false;
+};
+
+// One entry of "mounts", or the overlay that forms the root file system.
+struct Mount {
+  std::string destination;  // absolute path inside the container
+  std::string type;         // "bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup", ...
+  std::string source;
+  std::vector<std::string> options;  // "ro", "nosuid", "rbind", "mode=755", ...
+};
+
+// linux.namespaces: a type ("pid", "network", "mount", "ipc", "uts", "cgroup", "user") and, to
+// join an existing namespace instead of creating one, the path of its file.
+struct Namespace {
+  std::string type;
+  std::string path;
+};
+
+// linux.devices: a device node to create in the container's /dev.
+struct Device {
+  std::string path;  // e.g. "/dev/null"
+  std::string type;  // "c", "b", "u" or "p"
+  int64_t major = 0;
+  int64_t minor = 0;
+  std::optional<uint32_t> file_mode;  // fileMode, permission bits; 0666 when absent
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+};
+
+// linux.resources: the subset Berth applies.
+struct MemoryResources {
+  std::optional<int64_t> limit;  // bytes
+};
+struct CpuResources {
+  std::optional<uint64_t> shares;  // relative weight, 2..262144
+  std::optional<int64_t> quota;    // microseconds per period; -1 means no limit
+  std::optional<uint64_t> period;  // microseconds
+};
+struct PidsResources {
+  std::optional<int64_t> limit;  // -1 or 0 means no limit
+};
+struct Resources {
+  MemoryResources memory;
+  CpuResources cpu;
+  PidsResources pids;
+};
+
+struct Linux {
+  std::vector<Namespace> namespaces;
+  std::string cgroups_path;  // cgroupsPath, relative to the root of each cgroup hierarchy
+  Resources resources;
+  std::map<std::string, std::string> sysctl;
+  std::vector<std::string> masked_paths;    // maskedPaths
+  std::vector<std::string> readonly_paths;  // readonlyPaths
+  std::vector<Device> devices;
+  std::string rootfs_propagation;  // rootfsPropagation; empty means "rprivate"
+  // Kept only so a spec with a seccomp profile round-trips; ValidateSpec rejects it for now.
+  std::optional<nlohmann::json> seccomp;
+};
+
+struct Spec {
+  std::string oci_version = "1.0.2";  // ociVersion
+  Process process;
+  Root root;
+  std::string hostname;
+  std::vector<Mount> mounts;
+  Linux linux;
+  std::map<std::string, std::string> annotations;
+};
+
+// Converts between Spec and the OCI config.json layout. Parsing reports the JSON path of a bad
+// member, e.g. InvalidArgument "process.user.uid: type must be number, but is string".
+absl::StatusOr<Spec> SpecFromJson(const nlohmann::json& json);
+nlohmann::json SpecToJson(const Spec& spec);
+absl::StatusOr<Process> ProcessFromJson(const nlohmann::json& json);
+nlohmann::json ProcessToJson(const Process& process);
+absl::StatusOr<Mount> MountFromJson(const nlohmann::json& json);
+nlohmann::json MountToJson(const Mount& mount);
+
+// Reads or writes <path> (usually <bundle>/config.json). Writing is atomic.
+absl::StatusOr<Spec> ReadSpecFile(const std::string& path);
+absl::Status WriteSpecFile(const std::string& path, const Spec& spec);
+
+// Checks what the launcher can honour without touching the system: args and root present,
+// known namespace types, a new mount namespace, absolute mount destinations, no seccomp, no
+// terminal, no user namespace. Unsupported features are Unimplemented with the field named.
+absl::Status ValidateSpec(const Spec& spec);
+
+// The mounts every container starts from: /proc, /dev (tmpfs), /dev/pts, /dev/shm, /dev/mqueue,
+// /sys (read-only) and /sys/fs/cgroup (read-only), in that order.
+std::vector<Mount> DefaultMounts();
+
+// The device nodes every container gets: null, zero, full, random, urandom, tty.
+std::vector<Device> DefaultDevices();
+
+// The capabilities CRI runtimes grant by default (CAP_CHOWN, CAP_DAC_OVERRIDE, ...).
+std::vector<std::string> DefaultCapabilityNames();
+
+// Paths masked and made read-only by default, as CRI runtimes do for unprivileged containers.
+std::vector<std::string> DefaultMaskedPaths();
+std::vector<std::string> DefaultReadonlyPaths();
+
+// A spec with the defaults above, new pid, ipc, uts, mount and network namespaces, the default
+// capabilities in bounding, effective and permitted, and PATH set. The caller fills in
+// process.args, root.path, hostname, cgroupsPath and replaces namespaces it wants to join.
+Spec BaseSpec();
+
+// Returns the namespace entry of `type`, or nullptr.
+const Namespace* FindNamespace(const Spec& spec, const std::string& type);
+
+}  // namespace berth::runtime
