@@ -1,0 +1,99 @@
+// berthd's configuration: /etc/berth/berth.toml, one struct per TOML section, then flags on top.
+//
+//   [daemon]
+//   root = "/var/lib/berth"
+//   state = "/run/berth"
+//   listen = "/run/berth/berth.sock"
+//   log_level = "info"
+//
+//   [image]
+//   insecure_registries = ["localhost:5000"]
+//
+//   [runtime]
+//   shim_path = "/usr/local/bin/berth-shim"
+//   pause_path = "/usr/local/bin/berth-pause"
+//
+//   [network]
+//   conf_dir = "/etc/cni/net.d"
+//   bin_dirs = ["/opt/cni/bin", "/usr/lib/cni"]
+//
+// Every key is optional. A key or section Berth does not know is an error, so a typo never
+// silently falls back to a default.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace berth::berthd {
+
+// Where berthd looks for its configuration when --config is not given.
+inline constexpr char kDefaultConfigPath[] = "/etc/berth/berth.toml";
+
+// [daemon]
+struct DaemonSection {
+  // Persistent data: content, snapshots, image and pod records. Absolute path.
+  // Default /var/lib/berth.
+  std::string root = "/var/lib/berth";
+  // Volatile data: shim sockets, pinned network namespaces. Absolute path. Default /run/berth.
+  std::string state = "/run/berth";
+  // Unix socket the CRI services listen on (mode 0660). Absolute path.
+  // Default /run/berth/berth.sock.
+  std::string listen = "/run/berth/berth.sock";
+  // Minimum log level: trace, debug, info, warn or error. Default info.
+  std::string log_level = "info";
+};
+
+// [image]
+struct ImageSection {
+  // Registries that may be reached over plain HTTP or TLS without verification, each "host" or
+  // "host:port". Default: none.
+  std::vector<std::string> insecure_registries;
+};
+
+// [runtime]
+struct RuntimeSection {
+  // The berth-shim binary. Absolute path. Default: berth-shim in the folder of berthd.
+  std::string shim_path;
+  // The berth-pause binary. Absolute path. Default: berth-pause in the folder of berthd.
+  std::string pause_path;
+};
+
+// [network]
+struct NetworkSection {
+  // Folder of CNI network configuration files. Absolute path. Default /etc/cni/net.d.
+  std::string conf_dir = "/etc/cni/net.d";
+  // Folders searched, in order, for CNI plugin binaries. Absolute paths.
+  // Default /opt/cni/bin, /usr/lib/cni.
+  std::vector<std::string> bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+};
+
+struct Config {
+  DaemonSection daemon;
+  ImageSection image;
+  RuntimeSection runtime;
+  NetworkSection network;
+};
+
+// Parses TOML `text` over the defaults. `origin` names the source in errors (a path). Errors
+// are InvalidArgument and name the key: a TOML syntax error with its line and column, an
+// unknown section or key ("unknown key daemon.rot in /etc/berth/berth.toml"), or a value of the
+// wrong type ("daemon.root in /etc/berth/berth.toml must be a string, got integer 42").
+absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& origin);
+
+// Checks values without touching the system: paths absolute and free of NUL and newline
+// characters, a socket path that fits sockaddr_un, a known log level, registries of the form host[:port] with a port in 1..65535.
+// Errors are InvalidArgument naming the key and the value.
+absl::Status ValidateConfig(const Config& config);
+
+// Reads and parses the file at `path`. A missing file gives the defaults when `must_exist` is
+// false (the default path), and NotFound when it is true (a path given by --config).
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, bool must_exist);
+
+// Fills shim_path and pause_path that are still empty with berth-shim and berth-pause in
+// `binary_dir` (the folder of the running berthd).
+void ResolveBinaryPaths(const std::string& binary_dir, Config& config);
+
+}  // namespace berth::berthd

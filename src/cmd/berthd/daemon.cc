@@ -1,0 +1,177 @@
+#include "cmd/berthd/daemon.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "base/fd.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/status.h"
+
+namespace berth::berthd {
+namespace {
+
+// Upper bound on the threads gRPC's synchronous server may run at once. Each call in flight
+// uses one, including long-lived event streams.
+constexpr int kMaxServerThreads = 64;
+
+// Largest request accepted, as large as the kubelet's own limit.
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+
+// Permissions of the CRI socket: root and the socket's group only.
+constexpr mode_t kSocketMode = 0660;
+
+// Permissions of the root and state folders: only root lists them, others may pass through.
+constexpr mode_t kFolderMode = 0711;
+
+std::shared_ptr<spdlog::logger> Log() { return Logger("berthd"); }
+
+std::string ParentOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// True when a process accepts connections on the unix socket at `path`.
+absl::StatusOr<bool> SomeoneListens(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoError(errno, "socket", "AF_UNIX");
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", path));
+  }
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    return true;
+  }
+  if (errno == ECONNREFUSED || errno == ENOENT) return false;
+  return ErrnoError(errno, "connect", path);
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config) : config_(std::move(config)) {}
+
+Daemon::~Daemon() { Shutdown(std::chrono::milliseconds(0)); }
+
+absl::Status Daemon::Start() {
+  BERTH_RETURN_IF_ERROR(PrepareFolders());
+  BERTH_RETURN_IF_ERROR(BuildBackends());
+
+  runtime_service_ =
+      std::make_unique<cri::RuntimeServiceImpl>(*runtime_backend_, serving_, network_condition_);
+  image_service_ = std::make_unique<cri::ImageServiceImpl>(*image_backend_, serving_);
+
+  BERTH_RETURN_IF_ERROR(PrepareSocket());
+  BERTH_RETURN_IF_ERROR(StartServer());
+
+  serving_.MarkReady();
+  Log()->info("berthd ready version={} listen={} root={} state={}", cri::BerthVersion(),
+              config_.daemon.listen, config_.daemon.root, config_.daemon.state);
+  return absl::OkStatus();
+}
+
+void Daemon::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  serving_.MarkNotReady();
+  Log()->info("berthd stopping grace_ms={}", grace.count());
+
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+
+  struct stat st {};
+  if (::lstat(config_.daemon.listen.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    if (::unlink(config_.daemon.listen.c_str()) != 0) {
+      Log()->warn("could not remove socket path={} error=\"{}\"", config_.daemon.listen,
+                  std::strerror(errno));
+    }
+  }
+  Log()->info("berthd stopped; containers were left running");
+}
+
+absl::Status Daemon::PrepareFolders() {
+  BERTH_RETURN_IF_ERROR(Annotate(MakeDirs(config_.daemon.root, kFolderMode), "create root"));
+  BERTH_RETURN_IF_ERROR(Annotate(MakeDirs(config_.daemon.state, kFolderMode), "create state"));
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::BuildBackends() {
+  // ===== Domain backends =====================================================================
+  // Construct the real RuntimeBackend (pods, containers) and ImageBackend here from config_,
+  // and the network readiness callback. Until then the base classes return Unimplemented,
+  // naming the RPC, for every call.
+  runtime_backend_ = std::make_unique<cri::RuntimeBackend>();
+  image_backend_ = std::make_unique<cri::ImageBackend>();
+  network_condition_ = [] {
+    return cri::NetworkCondition{false, "NetworkPluginNotReady",
+                                 "berth: pod networking is not set up"};
+  };
+  // ===========================================================================================
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::PrepareSocket() {
+  const std::string& path = config_.daemon.listen;
+  BERTH_RETURN_IF_ERROR(Annotate(MakeDirs(ParentOf(path), 0755), "create socket folder"));
+
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoError(errno, "lstat", path);
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " exists and is not a socket; refusing to replace it"));
+  }
+  BERTH_ASSIGN_OR_RETURN(bool listening, SomeoneListens(path));
+  if (listening) {
+    return absl::AlreadyExistsError(absl::StrCat("another process already serves ", path));
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError(errno, "unlink", path);
+  Log()->info("removed stale socket path={}", path);
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::StartServer() {
+  const std::string& path = config_.daemon.listen;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
+
+  grpc::ResourceQuota quota("berthd");
+  quota.SetMaxThreads(kMaxServerThreads);
+  builder.SetResourceQuota(quota);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+
+  builder.RegisterService(runtime_service_.get());
+  builder.RegisterService(image_service_.get());
+
+  server_ = builder.BuildAndStart();
+  if (!server_) {
+    return absl::UnavailableError(
+        absl::StrCat("listen on unix:", path, " failed (see the gRPC message above)"));
+  }
+
+  // Calls are refused until MarkReady(), so the moment before this chmod exposes nothing.
+  if (::chmod(path.c_str(), kSocketMode) != 0) {
+    absl::Status status = ErrnoError(errno, "chmod", path);
+    Shutdown(std::chrono::milliseconds(0));
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace berth::berthd

@@ -1,0 +1,38 @@
+// berthd's command line. Flags override the configuration file:
+//   berthd [--config PATH] [--root DIR] [--state DIR] [--listen SOCKET] [--log-level LEVEL]
+// Each flag takes its value as "--flag value" or "--flag=value".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cmd/berthd/config.h"
+
+namespace berth::berthd {
+
+struct Flags {
+  // --config: configuration file; empty means kDefaultConfigPath, which may be missing.
+  std::string config_path;
+  // --root, --state, --listen, --log-level: override the [daemon] keys of the same name.
+  std::optional<std::string> root;
+  std::optional<std::string> state;
+  std::optional<std::string> listen;
+  std::optional<std::string> log_level;
+  // --help / -h and --version: print and exit.
+  bool help = false;
+  bool version = false;
+};
+
+// Parses the arguments after the program name. An unknown flag, a positional argument or a
+// flag without its value is InvalidArgument naming it.
+absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args);
+
+// Writes the flags that were given over `config`.
+void ApplyFlags(const Flags& flags, Config& config);
+
+// The --help text.
+std::string Usage();
+
+}  // namespace berth::berthd
