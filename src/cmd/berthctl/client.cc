@@ -1,0 +1,63 @@
+#include "cmd/berthctl/client.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "cmd/berthctl/flags.h"
+#include "cmd/berthctl/json_output.h"
+
+namespace berth::ctl {
+namespace {
+
+// Lists of many containers or images can exceed gRPC's default 4 MiB message limit.
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+
+}  // namespace
+
+Client::Client(const GlobalOptions& options) : options_(options) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  channel_ = grpc::CreateCustomChannel(options_.endpoint, grpc::InsecureChannelCredentials(),
+                                       arguments);
+  runtime_ = runtime::v1::RuntimeService::NewStub(channel_);
+  image_ = runtime::v1::ImageService::NewStub(channel_);
+}
+
+Timeout Client::ReadTimeout() const {
+  if (options_.timeout.count() == 0) return std::nullopt;
+  return options_.timeout;
+}
+
+Timeout Client::ChangeTimeout(std::chrono::milliseconds extra) const {
+  if (options_.timeout.count() == 0) return std::nullopt;
+  return options_.timeout + kChangeAllowance + extra;
+}
+
+Timeout Client::PullTimeout() const {
+  if (options_.pull_timeout.count() == 0) return std::nullopt;
+  return options_.pull_timeout;
+}
+
+void Client::DebugPrint(const char* what, const google::protobuf::Message& message) const {
+  absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(message);
+  std::cerr << "debug: " << what << " " << message.GetDescriptor()->name() << ": "
+            << (tree.ok() ? tree->dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                          : std::string(tree.status().message()))
+            << "\n";
+}
+
+absl::Status Client::FromGrpc(const grpc::Status& status, Timeout timeout) const {
+  // gRPC and absl number their codes alike.
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  std::string message = status.error_message();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    absl::StrAppend(&message, " (is berthd serving ", options_.endpoint,
+                    "? see --runtime-endpoint)");
+  } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && timeout.has_value()) {
+    absl::StrAppend(&message, " (no answer within ", FormatDuration(*timeout),
+                    "; see --timeout, or --pull-timeout for pulls)");
+  }
+  return absl::Status(code, message);
+}
+
+}  // namespace berth::ctl

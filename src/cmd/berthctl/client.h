@@ -1,0 +1,95 @@
+// The gRPC connection of berthctl to a CRI endpoint, and the one place that turns gRPC results
+// into absl::Status.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/v1/api.grpc.pb.h"
+
+namespace berth::ctl {
+
+// Settings given before the verb, shared by every verb.
+struct GlobalOptions {
+  // gRPC target of the CRI socket, e.g. unix:///run/berth/berth.sock.
+  std::string endpoint;
+  // Deadline of requests that only read state; zero means none. Default 2s.
+  std::chrono::milliseconds timeout{2000};
+  // Deadline of image pulls; zero means none. Default 30m.
+  std::chrono::milliseconds pull_timeout{std::chrono::minutes(30)};
+  // Print every request and response on stderr.
+  bool debug = false;
+};
+
+// How long one request may take; nullopt means no deadline.
+using Timeout = std::optional<std::chrono::milliseconds>;
+
+class Client {
+ public:
+  // Requests that change state (create, start, stop, remove) may take this much longer than
+  // --timeout: they wait on processes, mounts and networking.
+  static constexpr std::chrono::minutes kChangeAllowance{2};
+
+  // Prepares a channel to options.endpoint; nothing connects until the first request.
+  explicit Client(const GlobalOptions& options);
+
+  // Deadlines for the three kinds of requests, as GlobalOptions describes them. `extra` is
+  // added to the deadline of a change, e.g. the grace period of a stop.
+  Timeout ReadTimeout() const;
+  Timeout ChangeTimeout(std::chrono::milliseconds extra = std::chrono::milliseconds(0)) const;
+  Timeout PullTimeout() const;
+
+  // Sends one request through a RuntimeService or ImageService stub method, e.g.
+  //   client.Call(&RuntimeService::Stub::Version, request, client.ReadTimeout()).
+  // A failed call returns its gRPC code with the server's message, plus a hint when the
+  // endpoint cannot be reached or the deadline passed.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                             const Request&, Response*),
+                                const Request& request, Timeout timeout) {
+    Stub* stub = nullptr;
+    if constexpr (std::is_same_v<Stub, runtime::v1::RuntimeService::Stub>) {
+      stub = runtime_.get();
+    } else {
+      static_assert(std::is_same_v<Stub, runtime::v1::ImageService::Stub>);
+      stub = image_.get();
+    }
+
+    grpc::ClientContext context;
+    if (timeout.has_value() && timeout->count() > 0) {
+      context.set_deadline(std::chrono::system_clock::now() + *timeout);
+    }
+    if (options_.debug) DebugPrint("request", Redacted(request));
+    Response response;
+    const grpc::Status status = (stub->*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpc(status, timeout);
+    if (options_.debug) DebugPrint("response", response);
+    return response;
+  }
+
+ private:
+  // A copy of the request safe to print: credentials are dropped.
+  template <typename Request>
+  static Request Redacted(const Request& request) {
+    Request copy = request;
+    if constexpr (std::is_same_v<Request, runtime::v1::PullImageRequest>) copy.clear_auth();
+    return copy;
+  }
+
+  void DebugPrint(const char* what, const google::protobuf::Message& message) const;
+  absl::Status FromGrpc(const grpc::Status& status, Timeout timeout) const;
+
+  GlobalOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<runtime::v1::RuntimeService::Stub> runtime_;
+  std::unique_ptr<runtime::v1::ImageService::Stub> image_;
+};
+
+}  // namespace berth::ctl
