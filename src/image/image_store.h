@@ -1,0 +1,111 @@
+// Berth's image service without Kubernetes types: pull images from registries, list, find and
+// remove them, and report the disk they use. Everything lives under one root directory:
+//
+//   <root>/content/blobs/sha256/<hex>   verified blobs (indexes, manifests, configs, layers)
+//   <root>/snapshots/<n>/fs             one unpacked layer each, keyed by chain id
+//   <root>/images/<config hex>.json     one record per image (see ImageRecord)
+//
+// Thread-safe. Pulls run in parallel, also of the same image: blob downloads and layer unpacks
+// are serialised per digest and per chain id, and records are merged under a lock. Remove waits
+// for running pulls, then deletes the record and every snapshot and blob no image uses.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "image/content_store.h"
+#include "image/image_record.h"
+#include "image/keyed_mutex.h"
+#include "image/registry_client.h"
+#include "image/snapshot_store.h"
+
+namespace berth::image {
+
+struct ImageStoreOptions {
+  // Directory of all image data, e.g. /var/lib/berth. Created when missing.
+  std::string root;
+  // Registries pulled from over plain HTTP: "host" (any port) or "host:port". localhost and
+  // 127.0.0.1 always are.
+  std::vector<std::string> insecure_registries;
+};
+
+// Disk use of the image store, as CRI's ImageFsInfo reports it.
+struct FsUsage {
+  std::string mountpoint;    // the directory measured: the store root
+  uint64_t used_bytes = 0;   // bytes allocated under it; hardlinked files count once
+  uint64_t inodes_used = 0;  // files, directories and links under it, the root included
+  int64_t timestamp = 0;     // when measured, nanoseconds since the epoch
+};
+
+class ImageStore {
+ public:
+  // Creates the directories under `options.root`, deletes leftovers of interrupted pulls and
+  // loads the image records. A record whose snapshots are gone is skipped with a warning (pull
+  // the image again to repair it); an unreadable root is an error.
+  static absl::StatusOr<std::unique_ptr<ImageStore>> Open(ImageStoreOptions options);
+
+  // Pulls `reference` for this host's platform (linux/amd64 on x86-64) and returns its record.
+  // Pulling an image that is present checks the registry again and only fetches what is new.
+  // A tag that another image holds moves to this one.
+  // Errors: InvalidArgument (bad reference), NotFound (no such image or no manifest for this
+  // platform), Unavailable (registry unreachable, 5xx, 429), PermissionDenied (401/403),
+  // DataLoss (digest mismatch, naming the blob, expected and actual digest),
+  // FailedPrecondition (schema 1, unknown media types, zstd layers, documents over 4 MiB).
+  absl::StatusOr<ImageRecord> Pull(const std::string& reference);
+
+  // Every image, ordered by id.
+  std::vector<ImageRecord> List() const;
+
+  // Finds an image by, in this order: full id ("sha256:<hex>"), reference with tag
+  // ("busybox" means docker.io/library/busybox:latest), reference with digest (the digest of
+  // the index or of the manifest), or unique id prefix (with or without "sha256:").
+  // NotFound when nothing matches; InvalidArgument when an id prefix matches several images.
+  absl::StatusOr<ImageRecord> Find(const std::string& ref_or_id) const;
+
+  // Removes the image `ref_or_id` names (as in Find), with all its tags, then deletes every
+  // snapshot and blob that no remaining image uses. An unknown image is NotFound: callers
+  // that must be idempotent, like CRI's RemoveImage, treat IsNotFound() as success.
+  // NOTE: snapshots that containers still use as lower layers are not protected yet; callers
+  // must not remove an image that a container uses.
+  absl::Status Remove(const std::string& ref_or_id);
+
+  // Measures the disk use under the root.
+  absl::StatusOr<FsUsage> Usage() const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  explicit ImageStore(ImageStoreOptions options, std::string root);
+
+  absl::Status LoadRecords();
+  std::string RecordPath(const std::string& id) const;
+  // Merges a pulled image into the records, moves its tags away from other images, and writes
+  // every changed record. Returns the merged record.
+  absl::StatusOr<ImageRecord> Commit(ImageRecord pulled);
+  // Find() with records_mutex_ held.
+  absl::StatusOr<const ImageRecord*> FindLocked(const std::string& ref_or_id) const;
+  // Deletes snapshots and blobs that no record uses. Needs gc_mutex_ held exclusively.
+  absl::Status CollectGarbage();
+
+  ImageStoreOptions options_;
+  std::string root_;  // canonical: no symlinks
+  ContentStore content_;
+  SnapshotStore snapshots_;
+  RegistryClient registry_;
+  KeyedMutex blob_locks_;
+
+  // Pulls hold it shared, Remove exclusively, so garbage collection never deletes what a
+  // running pull has fetched but not recorded yet.
+  std::shared_mutex gc_mutex_;
+  mutable std::mutex records_mutex_;
+  std::map<std::string, ImageRecord> records_;  // by id
+};
+
+}  // namespace berth::image
