@@ -52,7 +52,8 @@ absl::StatusOr<int> RunInfo(Session& session, const std::string& output) {
   absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(without_info);
   if (!tree.ok()) return tree.status();
   tree->erase("info");
-  for (auto& [key, value] : InfoToJson(response->info()).items()) (*tree)[key] = value;
+  const nlohmann::ordered_json info = InfoToJson(response->info());
+  for (const auto& [key, value] : info.items()) (*tree)[key] = value;
   std::cout << RenderTree(*tree, *format);
   return 0;
 }
