@@ -1,0 +1,114 @@
+// The domain of pods: sandboxes and their containers, their records on disk, their names, and
+// the order of the steps that make and unmake them. CRI requests arrive here already validated
+// (see src/cri/); answers leave as records plus the live state from the runtime, and src/cri/
+// turns them into CRI messages.
+//
+// Stop and Remove operations are idempotent, as CRI requires: an unknown id is success.
+// Every operation that makes several things (directories, a netns, a cgroup, a shim) undoes
+// what it made when a later step fails.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "image/image_store.h"
+#include "pod/names.h"
+#include "pod/records.h"
+#include "runtime/runtime.h"
+#include "runtime/v1/api.pb.h"
+
+namespace berth::pod {
+
+struct PodManagerOptions {
+  std::string root;          // persistent root: sandboxes/ and containers/ go below it
+  std::string state;         // volatile root: netns/ goes below it
+  std::string pause_binary;  // path of berth-pause on the host
+  std::string default_cgroup_parent = "/berth";  // parent of pod cgroups when CRI gives none
+};
+
+// A sandbox with its live state.
+struct SandboxView {
+  SandboxRecord record;
+  bool ready = false;  // READY while the pause process runs and the sandbox was not stopped
+};
+
+// A container with its live state.
+struct ContainerView {
+  ContainerRecord record;
+  runtime::ContainerState state;
+};
+
+struct ExecOutput {
+  std::string stdout_data;
+  std::string stderr_data;
+  int exit_code = 0;
+};
+
+class PodManager {
+ public:
+  // Loads the records under `options.root` and reserves their names, so that a restarted
+  // berthd knows its pods and containers. `images` and `runtime` must outlive the manager.
+  static absl::StatusOr<std::unique_ptr<PodManager>> Open(PodManagerOptions options,
+                                                          image::ImageStore* images,
+                                                          runtime::Runtime* runtime);
+
+  // Makes a sandbox: name reservation, directory, pinned netns, pod files, pause process.
+  absl::StatusOr<std::string> RunPodSandbox(const ::runtime::v1::PodSandboxConfig& config,
+                                            const std::string& runtime_handler);
+  // Stops every container of the sandbox and its pause process and unpins its netns.
+  absl::Status StopPodSandbox(const std::string& id);
+  // Stops if needed, then removes the containers, the pause, the records and directories.
+  absl::Status RemovePodSandbox(const std::string& id);
+  absl::StatusOr<SandboxView> GetSandbox(const std::string& id);
+  std::vector<SandboxView> ListSandboxes();
+
+  // Makes a container, created and blocked before execve.
+  absl::StatusOr<std::string> CreateContainer(const std::string& sandbox_id,
+                                              const ::runtime::v1::ContainerConfig& config);
+  absl::Status StartContainer(const std::string& id);
+  // Sends the image's stop signal (SIGTERM by default), then SIGKILL after `timeout`.
+  absl::Status StopContainer(const std::string& id, absl::Duration timeout);
+  absl::Status RemoveContainer(const std::string& id);
+  absl::StatusOr<ContainerView> GetContainer(const std::string& id);
+  std::vector<ContainerView> ListContainers();
+  absl::StatusOr<ExecOutput> ExecSync(const std::string& id, const std::vector<std::string>& cmd,
+                                      absl::Duration timeout);
+
+ private:
+  PodManager(PodManagerOptions options, image::ImageStore* images, runtime::Runtime* runtime);
+
+  absl::Status LoadRecords();
+  // Resolve a full id or a unique id prefix; NotFound or InvalidArgument (ambiguous).
+  absl::StatusOr<std::string> ResolveSandboxId(const std::string& id_or_prefix);
+  absl::StatusOr<std::string> ResolveContainerId(const std::string& id_or_prefix);
+  absl::Status SaveSandbox(const SandboxRecord& record);
+  absl::Status SaveContainer(const ContainerRecord& record);
+  absl::StatusOr<SandboxRecord> FindSandboxRecord(const std::string& id);
+  absl::StatusOr<ContainerRecord> FindContainerRecord(const std::string& id);
+  std::vector<std::string> ContainersOf(const std::string& sandbox_id);
+
+  // Steps of RunPodSandbox, each undone by `cleanup` on a later failure.
+  absl::Status MakeSandboxCgroupParent(SandboxRecord& record);
+  absl::Status StartPause(SandboxRecord& record);
+  // Kill the pause and wait for it to stop.
+  absl::Status StopPause(const SandboxRecord& record);
+  int StopSignalOf(const ContainerRecord& record);
+
+  PodManagerOptions options_;
+  image::ImageStore* images_;
+  runtime::Runtime* runtime_;
+  NameRegistry names_;
+
+  std::mutex mutex_;  // guards the two maps below
+  std::map<std::string, SandboxRecord> sandboxes_;
+  std::map<std::string, ContainerRecord> containers_;
+};
+
+}  // namespace berth::pod

@@ -1,0 +1,214 @@
+// PodManager: the sandbox operations.
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "base/cleanup.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/id.h"
+#include "base/log.h"
+#include "base/status.h"
+#include "network/netns.h"
+#include "network/pod_files.h"
+#include "pod/pod_manager.h"
+#include "pod/spec_builder.h"
+#include "pod/pod_cgroup.h"
+
+namespace berth::pod {
+namespace {
+
+constexpr absl::Duration kPauseStopTimeout = absl::Seconds(10);
+
+auto Log() { return Logger("pod"); }
+
+network::DnsSettings DnsOf(const ::runtime::v1::PodSandboxConfig& config) {
+  network::DnsSettings dns;
+  dns.servers.assign(config.dns_config().servers().begin(), config.dns_config().servers().end());
+  dns.searches.assign(config.dns_config().searches().begin(), config.dns_config().searches().end());
+  dns.options.assign(config.dns_config().options().begin(), config.dns_config().options().end());
+  return dns;
+}
+
+bool UsesHostNetwork(const ::runtime::v1::PodSandboxConfig& config) {
+  return config.linux().security_context().namespace_options().network() == ::runtime::v1::NODE;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSandboxConfig& config,
+                                                      const std::string& runtime_handler) {
+  if (!config.hostname().empty()) BERTH_RETURN_IF_ERROR(network::ValidateHostname(config.hostname()));
+
+  SandboxRecord record;
+  record.id = NewId();
+  record.config = config;
+  record.runtime_handler = runtime_handler;
+  record.created_at = NowNanos();
+  record.dir = JoinPath(JoinPath(options_.root, "sandboxes"), record.id);
+  CleanupStack cleanup;
+
+  std::string name = SandboxName(config.metadata());
+  BERTH_RETURN_IF_ERROR(Annotate(names_.Reserve(name, record.id), "pod sandbox"));
+  cleanup.Push("release name " + name, [this, name, id = record.id] {
+    names_.Release(name, id);
+    return absl::OkStatus();
+  });
+
+  BERTH_RETURN_IF_ERROR(MakeDirs(JoinPath(record.dir, "rootfs"), 0755));
+  cleanup.Push("remove " + record.dir, [dir = record.dir] { return RemoveAll(dir); });
+
+  if (!UsesHostNetwork(config)) {
+    std::string netns_dir = JoinPath(options_.state, "netns");
+    BERTH_RETURN_IF_ERROR(MakeDirs(netns_dir, 0755));
+    record.netns_path = JoinPath(netns_dir, record.id);
+    BERTH_RETURN_IF_ERROR(network::CreatePinnedNetns(record.netns_path));
+    cleanup.Push("remove netns " + record.netns_path,
+                 [path = record.netns_path] { return network::RemovePinnedNetns(path); });
+  }
+
+  std::string hostname = config.hostname().empty() ? config.metadata().name() : config.hostname();
+  auto files = network::WritePodFiles(record.dir, hostname, DnsOf(config), record.ip);
+  if (!files.ok()) return Annotate(files.status(), "write pod files");
+
+  BERTH_RETURN_IF_ERROR(MakeSandboxCgroupParent(record));
+  if (record.owns_cgroup_parent) {
+    cleanup.Push("remove cgroup " + record.cgroup_parent,
+                 [path = record.cgroup_parent] { return RemovePodCgroup(path); });
+  }
+
+  BERTH_RETURN_IF_ERROR(StartPause(record));
+  cleanup.Push("remove pause of " + record.id, [this, record] {
+    (void)StopPause(record);
+    return runtime_->Delete(record.id);
+  });
+
+  record.state = SandboxState::kReady;
+  BERTH_RETURN_IF_ERROR(SaveSandbox(record));
+  cleanup.Disarm();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sandboxes_[record.id] = record;
+  }
+  Log()->info("sandbox ready pod={} name={} pause_pid={} netns={}", record.id, name,
+              record.pause_pid, record.netns_path);
+  return record.id;
+}
+
+absl::Status PodManager::MakeSandboxCgroupParent(SandboxRecord& record) {
+  const std::string& requested = record.config.linux().cgroup_parent();
+  if (requested.empty()) {
+    record.cgroup_parent = JoinPath(options_.default_cgroup_parent, record.id);
+    record.owns_cgroup_parent = true;
+  } else {
+    record.cgroup_parent = requested;
+    BERTH_ASSIGN_OR_RETURN(bool exists, PodCgroupExists(requested));
+    record.owns_cgroup_parent = !exists;
+  }
+  return CreatePodCgroup(record.cgroup_parent);
+}
+
+absl::Status PodManager::StartPause(SandboxRecord& record) {
+  runtime::CreateRequest request;
+  request.id = record.id;
+  request.bundle_dir = record.dir;
+  request.spec = BuildPauseSpec(record, JoinPath(record.dir, "rootfs"), options_.pause_binary);
+  auto created = runtime_->Create(request);
+  if (!created.ok()) return Annotate(created.status(), "create pause process");
+  absl::Status started = runtime_->Start(record.id);
+  if (!started.ok()) {
+    (void)runtime_->Kill(record.id, SIGKILL);
+    (void)runtime_->Wait(record.id, kPauseStopTimeout);
+    (void)runtime_->Delete(record.id);
+    return Annotate(started, "start pause process");
+  }
+  record.pause_pid = created->pid;
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::StopPause(const SandboxRecord& record) {
+  auto state = runtime_->State(record.id);
+  if (!state.ok()) {
+    if (absl::IsNotFound(state.status())) return absl::OkStatus();
+    return state.status();
+  }
+  if (state->status == runtime::ContainerStatus::kStopped) return absl::OkStatus();
+  absl::Status killed = runtime_->Kill(record.id, SIGKILL);
+  if (!killed.ok() && !absl::IsNotFound(killed)) return Annotate(killed, "kill pause");
+  auto waited = runtime_->Wait(record.id, kPauseStopTimeout);
+  if (!waited.ok()) return Annotate(waited.status(), "wait for pause");
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::StopPodSandbox(const std::string& id_or_prefix) {
+  auto id = ResolveSandboxId(id_or_prefix);
+  if (absl::IsNotFound(id.status())) return absl::OkStatus();
+  if (!id.ok()) return id.status();
+  BERTH_ASSIGN_OR_RETURN(SandboxRecord record, FindSandboxRecord(*id));
+
+  for (const std::string& container_id : ContainersOf(record.id)) {
+    BERTH_RETURN_IF_ERROR(StopContainer(container_id, absl::ZeroDuration()));
+  }
+  BERTH_RETURN_IF_ERROR(StopPause(record));
+  if (!record.netns_path.empty()) {
+    BERTH_RETURN_IF_ERROR(network::RemovePinnedNetns(record.netns_path));
+  }
+  if (record.state != SandboxState::kNotReady) {
+    record.state = SandboxState::kNotReady;
+    BERTH_RETURN_IF_ERROR(SaveSandbox(record));
+    std::lock_guard<std::mutex> lock(mutex_);
+    sandboxes_[record.id] = record;
+  }
+  Log()->info("sandbox stopped pod={}", record.id);
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::RemovePodSandbox(const std::string& id_or_prefix) {
+  auto id = ResolveSandboxId(id_or_prefix);
+  if (absl::IsNotFound(id.status())) return absl::OkStatus();
+  if (!id.ok()) return id.status();
+  BERTH_RETURN_IF_ERROR(StopPodSandbox(*id));
+  BERTH_ASSIGN_OR_RETURN(SandboxRecord record, FindSandboxRecord(*id));
+
+  for (const std::string& container_id : ContainersOf(record.id)) {
+    BERTH_RETURN_IF_ERROR(RemoveContainer(container_id));
+  }
+  BERTH_RETURN_IF_ERROR(Annotate(runtime_->Delete(record.id), "delete pause"));
+  if (record.owns_cgroup_parent) {
+    BERTH_RETURN_IF_ERROR(RemovePodCgroup(record.cgroup_parent));
+  }
+  BERTH_RETURN_IF_ERROR(RemoveAll(record.dir));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sandboxes_.erase(record.id);
+  }
+  names_.Release(SandboxName(record.config.metadata()), record.id);
+  Log()->info("sandbox removed pod={}", record.id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SandboxView> PodManager::GetSandbox(const std::string& id_or_prefix) {
+  BERTH_ASSIGN_OR_RETURN(std::string id, ResolveSandboxId(id_or_prefix));
+  BERTH_ASSIGN_OR_RETURN(SandboxRecord record, FindSandboxRecord(id));
+  SandboxView view{record, false};
+  if (record.state == SandboxState::kReady) {
+    auto state = runtime_->State(record.id);
+    view.ready = state.ok() && state->status == runtime::ContainerStatus::kRunning;
+  }
+  return view;
+}
+
+std::vector<SandboxView> PodManager::ListSandboxes() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, record] : sandboxes_) ids.push_back(id);
+  }
+  std::vector<SandboxView> views;
+  for (const std::string& id : ids) {
+    auto view = GetSandbox(id);
+    if (view.ok()) views.push_back(*std::move(view));
+  }
+  return views;
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,335 @@
+#include "pod/spec_builder.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/file.h"
+#include "base/status.h"
+#include "pod/process_merge.h"
+
+namespace berth::pod {
+namespace {
+
+using ::runtime::v1::NamespaceMode;
+
+const ::runtime::v1::NamespaceOption& SandboxNamespaces(const SandboxRecord& sandbox) {
+  return sandbox.config.linux().security_context().namespace_options();
+}
+
+void SetNamespace(runtime::Spec& spec, const std::string& type, const std::string& path) {
+  auto& namespaces = spec.linux.namespaces;
+  for (auto& ns : namespaces) {
+    if (ns.type == type) {
+      ns.path = path;
+      return;
+    }
+  }
+  namespaces.push_back({type, path});
+}
+
+void DropNamespace(runtime::Spec& spec, const std::string& type) {
+  auto& namespaces = spec.linux.namespaces;
+  namespaces.erase(std::remove_if(namespaces.begin(), namespaces.end(),
+                                  [&](const runtime::Namespace& ns) { return ns.type == type; }),
+                   namespaces.end());
+}
+
+std::string PauseNamespacePath(const SandboxRecord& sandbox, const std::string& type) {
+  return absl::StrCat("/proc/", sandbox.pause_pid, "/ns/", type);
+}
+
+std::string CgroupPath(const SandboxRecord& sandbox, const std::string& id) {
+  return JoinPath(sandbox.cgroup_parent, id);
+}
+
+// Looks `name` up in the colon-separated database file `file` (passwd or group) of the image
+// layers, top layer first, and returns the fields of the matching line.
+absl::StatusOr<std::vector<std::string>> LookUpInImage(const std::vector<std::string>& layer_dirs,
+                                                       const std::string& file,
+                                                       const std::string& name) {
+  for (auto layer = layer_dirs.rbegin(); layer != layer_dirs.rend(); ++layer) {
+    auto text = ReadFile(JoinPath(*layer, file));
+    if (!text.ok()) continue;
+    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+      std::vector<std::string> fields = absl::StrSplit(line, ':');
+      if (fields.size() >= 3 && fields[0] == name) return fields;
+    }
+    // The top-most layer holding the file decides, as it hides the ones below it.
+    break;
+  }
+  return absl::NotFoundError(absl::StrCat("no entry \"", name, "\" in the image's ", file));
+}
+
+absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConfig& config) {
+  for (const auto& mount : config.mounts()) {
+    if (mount.container_path().empty() || mount.container_path().front() != '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mounts.container_path \"", mount.container_path(), "\" must be an absolute path"));
+    }
+    if (mount.host_path().empty() || mount.host_path().front() != '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mounts.host_path \"", mount.host_path(), "\" must be an absolute path"));
+    }
+    if (!PathExists(mount.host_path())) {
+      return absl::NotFoundError(absl::StrCat("mounts.host_path \"", mount.host_path(),
+                                              "\" for ", mount.container_path(), " does not exist"));
+    }
+    runtime::Mount entry{mount.container_path(), "bind", mount.host_path(), {"rbind"}};
+    entry.options.push_back(mount.readonly() ? "ro" : "rw");
+    switch (mount.propagation()) {
+      case ::runtime::v1::PROPAGATION_HOST_TO_CONTAINER:
+        entry.options.push_back("rslave");
+        break;
+      case ::runtime::v1::PROPAGATION_BIDIRECTIONAL:
+        entry.options.push_back("rshared");
+        break;
+      default:
+        entry.options.push_back("rprivate");
+        break;
+    }
+    // A CRI mount replaces a default mount at the same destination.
+    std::erase_if(spec.mounts, [&](const runtime::Mount& m) {
+      return m.destination == entry.destination;
+    });
+    spec.mounts.push_back(std::move(entry));
+  }
+  return absl::OkStatus();
+}
+
+void AddPodFileMounts(runtime::Spec& spec, const SandboxPaths& paths,
+                      const ::runtime::v1::ContainerConfig& config) {
+  auto taken = [&](const std::string& destination) {
+    for (const auto& mount : config.mounts()) {
+      if (mount.container_path() == destination) return true;
+    }
+    return false;
+  };
+  const std::pair<std::string, std::string> files[] = {
+      {"/etc/hosts", paths.hosts},
+      {"/etc/resolv.conf", paths.resolv_conf},
+      {"/etc/hostname", paths.hostname},
+  };
+  for (const auto& [destination, source] : files) {
+    if (source.empty() || taken(destination)) continue;
+    spec.mounts.push_back({destination, "bind", source, {"rbind", "rprivate", "rw"}});
+  }
+}
+
+absl::Status ApplyUser(runtime::Spec& spec, const ::runtime::v1::LinuxContainerSecurityContext& sc,
+                       const ImageDefaults& image) {
+  std::string user = image.user;
+  if (sc.has_run_as_user()) {
+    user = std::to_string(sc.run_as_user().value());
+  } else if (!sc.run_as_username().empty()) {
+    user = sc.run_as_username();
+  }
+  auto resolved = ResolveUser(user, image.layer_dirs);
+  if (!resolved.ok()) return resolved.status();
+  spec.process.user = *std::move(resolved);
+  if (sc.has_run_as_group()) {
+    spec.process.user.gid = static_cast<uint32_t>(sc.run_as_group().value());
+  }
+  for (int64_t gid : sc.supplemental_groups()) {
+    spec.process.user.additional_gids.push_back(static_cast<uint32_t>(gid));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyCapabilities(runtime::Spec& spec,
+                               const ::runtime::v1::LinuxContainerSecurityContext& sc) {
+  if (!spec.process.capabilities) spec.process.capabilities = runtime::Capabilities{};
+  std::vector<std::string> caps = spec.process.capabilities->bounding;
+  auto normalise = [](std::string name) {
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (name != "ALL" && name.rfind("CAP_", 0) != 0) name = "CAP_" + name;
+    return name;
+  };
+  for (const std::string& raw : sc.capabilities().drop_capabilities()) {
+    std::string name = normalise(raw);
+    if (name == "ALL") {
+      caps.clear();
+    } else {
+      std::erase(caps, name);
+    }
+  }
+  for (const std::string& raw : sc.capabilities().add_capabilities()) {
+    std::string name = normalise(raw);
+    if (name == "ALL") {
+      return absl::UnimplementedError(
+          "capabilities.add_capabilities \"ALL\" is not supported yet; list the capabilities");
+    }
+    if (std::find(caps.begin(), caps.end(), name) == caps.end()) caps.push_back(name);
+  }
+  spec.process.capabilities->bounding = caps;
+  spec.process.capabilities->effective = caps;
+  spec.process.capabilities->permitted = caps;
+  return absl::OkStatus();
+}
+
+void ApplyResources(runtime::Spec& spec, const ::runtime::v1::LinuxContainerResources& resources) {
+  if (resources.memory_limit_in_bytes() > 0) {
+    spec.linux.resources.memory.limit = resources.memory_limit_in_bytes();
+  }
+  if (resources.cpu_shares() > 0) {
+    spec.linux.resources.cpu.shares = static_cast<uint64_t>(resources.cpu_shares());
+  }
+  if (resources.cpu_quota() != 0) spec.linux.resources.cpu.quota = resources.cpu_quota();
+  if (resources.cpu_period() > 0) {
+    spec.linux.resources.cpu.period = static_cast<uint64_t>(resources.cpu_period());
+  }
+  if (resources.oom_score_adj() != 0) {
+    spec.process.oom_score_adj = static_cast<int>(resources.oom_score_adj());
+  }
+}
+
+}  // namespace
+
+runtime::Spec BuildPauseSpec(const SandboxRecord& sandbox, const std::string& rootfs,
+                             const std::string& pause_binary) {
+  runtime::Spec spec = runtime::BaseSpec();
+  spec.process.args = {"/pause"};
+  spec.root = {rootfs, true};
+  spec.hostname = sandbox.config.hostname();
+  spec.mounts.push_back({"/pause", "bind", pause_binary, {"rbind", "ro", "rprivate"}});
+  spec.linux.cgroups_path = CgroupPath(sandbox, sandbox.id);
+  spec.annotations["io.kubernetes.cri.container-type"] = "sandbox";
+  spec.annotations["io.kubernetes.cri.sandbox-id"] = sandbox.id;
+
+  const auto& options = SandboxNamespaces(sandbox);
+  if (sandbox.netns_path.empty()) {
+    DropNamespace(spec, "network");
+  } else {
+    SetNamespace(spec, "network", sandbox.netns_path);
+  }
+  if (options.ipc() == ::runtime::v1::NODE) DropNamespace(spec, "ipc");
+  if (options.pid() == ::runtime::v1::NODE) DropNamespace(spec, "pid");
+  return spec;
+}
+
+absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id,
+                                                 const ::runtime::v1::ContainerConfig& config,
+                                                 const SandboxRecord& sandbox,
+                                                 const SandboxPaths& sandbox_paths,
+                                                 const ImageDefaults& image,
+                                                 const std::string& rootfs) {
+  runtime::Spec spec = runtime::BaseSpec();
+
+  std::vector<std::string> command(config.command().begin(), config.command().end());
+  std::vector<std::string> args(config.args().begin(), config.args().end());
+  auto argv = MergeArgs(image.entrypoint, image.cmd, command, args);
+  if (!argv.ok()) return argv.status();
+  spec.process.args = *std::move(argv);
+
+  std::vector<std::pair<std::string, std::string>> envs;
+  for (const auto& kv : config.envs()) envs.emplace_back(kv.key(), kv.value());
+  std::vector<std::string> image_env = image.env;
+  bool has_path = std::any_of(image_env.begin(), image_env.end(),
+                              [](const std::string& e) { return e.rfind("PATH=", 0) == 0; });
+  if (!has_path) image_env.insert(image_env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  spec.process.env = MergeEnv(image_env, envs);
+  spec.process.cwd = MergeWorkingDir(image.working_dir, config.working_dir());
+
+  const auto& sc = config.linux().security_context();
+  if (sc.privileged()) {
+    return absl::UnimplementedError("security_context.privileged is not supported yet");
+  }
+  BERTH_RETURN_IF_ERROR(ApplyUser(spec, sc, image));
+  BERTH_RETURN_IF_ERROR(ApplyCapabilities(spec, sc));
+  spec.process.no_new_privileges = sc.no_new_privs();
+  if (!sc.masked_paths().empty()) {
+    spec.linux.masked_paths.assign(sc.masked_paths().begin(), sc.masked_paths().end());
+  }
+  if (!sc.readonly_paths().empty()) {
+    spec.linux.readonly_paths.assign(sc.readonly_paths().begin(), sc.readonly_paths().end());
+  }
+  ApplyResources(spec, config.linux().resources());
+
+  spec.root = {rootfs, sc.readonly_rootfs()};
+  spec.hostname.clear();  // the UTS namespace, and so the hostname, is the pause's
+  AddPodFileMounts(spec, sandbox_paths, config);
+  BERTH_RETURN_IF_ERROR(ApplyMounts(spec, config));
+
+  const auto& pod_options = SandboxNamespaces(sandbox);
+  if (sandbox.netns_path.empty()) {
+    DropNamespace(spec, "network");
+  } else {
+    SetNamespace(spec, "network", sandbox.netns_path);
+  }
+  if (pod_options.ipc() == ::runtime::v1::NODE) {
+    DropNamespace(spec, "ipc");
+  } else {
+    SetNamespace(spec, "ipc", PauseNamespacePath(sandbox, "ipc"));
+  }
+  SetNamespace(spec, "uts", PauseNamespacePath(sandbox, "uts"));
+  switch (sc.namespace_options().pid()) {
+    case ::runtime::v1::NODE:
+      DropNamespace(spec, "pid");
+      break;
+    case ::runtime::v1::POD:
+      SetNamespace(spec, "pid", PauseNamespacePath(sandbox, "pid"));
+      break;
+    case ::runtime::v1::TARGET:
+      return absl::UnimplementedError(
+          "namespace_options.pid TARGET is not supported yet");
+    default:
+      break;  // CONTAINER: a new PID namespace, as in the base spec
+  }
+
+  spec.linux.cgroups_path = CgroupPath(sandbox, container_id);
+  spec.annotations["io.kubernetes.cri.container-type"] = "container";
+  spec.annotations["io.kubernetes.cri.container-name"] = config.metadata().name();
+  spec.annotations["io.kubernetes.cri.sandbox-id"] = sandbox.id;
+  return spec;
+}
+
+runtime::Mount BuildRootfsOverlay(const std::vector<std::string>& layer_dirs,
+                                  const std::string& upper_dir, const std::string& work_dir) {
+  std::vector<std::string> lower(layer_dirs.rbegin(), layer_dirs.rend());
+  return runtime::Mount{"/", "overlay", "overlay",
+                        {absl::StrCat("lowerdir=", absl::StrJoin(lower, ":")),
+                         absl::StrCat("upperdir=", upper_dir),
+                         absl::StrCat("workdir=", work_dir)}};
+}
+
+absl::StatusOr<runtime::User> ResolveUser(const std::string& user,
+                                          const std::vector<std::string>& layer_dirs) {
+  runtime::User result;
+  if (user.empty()) return result;
+  std::vector<std::string> parts = absl::StrSplit(user, absl::MaxSplits(':', 1));
+  const std::string& name = parts[0];
+  std::string group = parts.size() > 1 ? parts[1] : "";
+
+  uint32_t number = 0;
+  if (absl::SimpleAtoi(name, &number)) {
+    // A numeric uid needs no passwd entry; its gid stays 0 unless the spec names one.
+    result.uid = number;
+  } else {
+    auto entry = LookUpInImage(layer_dirs, "etc/passwd", name);
+    if (!entry.ok()) return entry.status();
+    if (entry->size() < 4 || !absl::SimpleAtoi((*entry)[2], &result.uid) ||
+        !absl::SimpleAtoi((*entry)[3], &result.gid)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed /etc/passwd entry for user \"", name, "\" in the image"));
+    }
+  }
+  if (!group.empty()) {
+    if (absl::SimpleAtoi(group, &number)) {
+      result.gid = number;
+    } else {
+      auto entry = LookUpInImage(layer_dirs, "etc/group", group);
+      if (!entry.ok()) return entry.status();
+      if (!absl::SimpleAtoi((*entry)[2], &result.gid)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("malformed /etc/group entry for group \"", group, "\" in the image"));
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,60 @@
+// Builds the OCI runtime spec of a sandbox's pause process and of a container, from the CRI
+// configs, the image's defaults and what the sandbox already made (netns, pod files, cgroup).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "pod/records.h"
+#include "runtime/spec.h"
+#include "runtime/v1/api.pb.h"
+
+namespace berth::pod {
+
+// The parts of an image config that shape a container's process.
+struct ImageDefaults {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string working_dir;
+  std::string user;  // "uid", "uid:gid", "name" or "name:group"; empty for root
+  std::vector<std::string> layer_dirs;  // unpacked layers, bottom layer first
+};
+
+// The files and paths of a sandbox that its containers use.
+struct SandboxPaths {
+  std::string resolv_conf;
+  std::string hostname;
+  std::string hosts;
+};
+
+// Spec of berth-pause: the sandbox's init, with new IPC and UTS namespaces (and PID unless the
+// pod shares the host's), the pinned network namespace joined by path, and its cgroup below the
+// pod's. `rootfs` is an empty directory; the pause binary is bind-mounted read-only at /pause.
+runtime::Spec BuildPauseSpec(const SandboxRecord& sandbox, const std::string& rootfs,
+                             const std::string& pause_binary);
+
+// Spec of a container in `sandbox`: process merged from `image` and `config`, rootfs at
+// `rootfs` (the overlay is mounted there by the launcher), network, IPC and UTS namespaces of the
+// pause process, the pod's DNS and host files, the CRI mounts, and the container's cgroup.
+// Errors name the CRI field and value, e.g. a relative mount path.
+absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id,
+                                                 const ::runtime::v1::ContainerConfig& config,
+                                                 const SandboxRecord& sandbox,
+                                                 const SandboxPaths& sandbox_paths,
+                                                 const ImageDefaults& image,
+                                                 const std::string& rootfs);
+
+// The overlay that forms a container's root file system: the image layers as lower directories
+// (top layer first, as overlayfs wants) and the container's own upper and work directories.
+runtime::Mount BuildRootfsOverlay(const std::vector<std::string>& layer_dirs,
+                                  const std::string& upper_dir, const std::string& work_dir);
+
+// Resolves an image or CRI user spec ("1000", "1000:1000", "app", "app:staff") to numeric ids,
+// reading /etc/passwd and /etc/group from the image layers (top layer first) for names.
+// An unknown name is NotFound naming it.
+absl::StatusOr<runtime::User> ResolveUser(const std::string& user,
+                                          const std::vector<std::string>& layer_dirs);
+
+}  // namespace berth::pod
