@@ -175,7 +175,8 @@ TEST_F(ImagePullTest, WhiteoutsHideLowerFiles) {
   top.Whiteout("etc/a").Opaque("d").File("d/y", "y");
   auto bottom_layer = bottom.Build(/*gzip=*/true);
   auto top_layer = top.Build(/*gzip=*/false);
-  ASSERT_TRUE(bottom_layer.ok() && top_layer.ok());
+  ASSERT_TRUE(bottom_layer.ok()) << bottom_layer.status();
+  ASSERT_TRUE(top_layer.ok()) << top_layer.status();
   auto image = e2e::BuildImage({*bottom_layer, *top_layer}, TestImageConfig{});
   ASSERT_TRUE(image.ok());
   ASSERT_TRUE(registry_->PushImage("layers", "v1", *image).ok());
@@ -206,7 +207,8 @@ TEST_F(ImagePullTest, IndexPicksLinuxAmd64) {
   arm_config.architecture = "arm64";
   arm_config.cmd = {"arm"};
   auto arm64 = e2e::BusyboxImage(arm_config);
-  ASSERT_TRUE(amd64.ok() && arm64.ok());
+  ASSERT_TRUE(amd64.ok()) << amd64.status();
+  ASSERT_TRUE(arm64.ok()) << arm64.status();
   for (const TestImage* image : {&*amd64, &*arm64}) {
     ASSERT_TRUE(registry_->PushImage("multi", image->manifest.digest, *image).ok());
   }
@@ -233,7 +235,8 @@ TEST_F(ImagePullTest, IndexWithoutLinuxAmd64) {
   TestImageConfig s390_config;
   s390_config.architecture = "s390x";
   auto s390x = e2e::BusyboxImage(s390_config);
-  ASSERT_TRUE(arm64.ok() && s390x.ok());
+  ASSERT_TRUE(arm64.ok()) << arm64.status();
+  ASSERT_TRUE(s390x.ok()) << s390x.status();
   for (const TestImage* image : {&*arm64, &*s390x}) {
     ASSERT_TRUE(registry_->PushImage("foreign", image->manifest.digest, *image).ok());
   }

@@ -1,6 +1,6 @@
-// HTTP GET over libcurl, the one transport of the registry client. Bodies are either collected
-// (small documents) or streamed to a callback (blobs); every transfer has bounded connect and
-// stall times, so a dead peer cannot hang a pull.
+// HTTP GET over libcurl, the one transport of the registry client. Small documents are collected
+// in memory and blobs are streamed to a callback. Every transfer has bounded connect and stall
+// times, so a dead peer cannot hang a pull.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +38,8 @@ struct HttpResponse {
 };
 
 // Performs a GET. A transfer that fails below HTTP (refused connection, DNS, TLS, timeout,
-// stalled for 60 s) is Unavailable naming the URL and curl's reason; any HTTP status, error or
-// not, is returned in the response for the caller to judge.
+// stalled for 60 s) is Unavailable naming the URL and curl's reason. Any HTTP status, error or
+// not, is returned in the response, because only the caller knows what it means.
 absl::StatusOr<HttpResponse> HttpGet(const HttpRequest& request);
 
 }  // namespace berth::image

@@ -148,8 +148,8 @@ absl::StatusOr<ImageRecord> ImageStore::Commit(ImageRecord pulled) {
   // Tags move: no other image keeps a tag this pull gave to `pulled`.
   for (auto& [id, other] : records_) {
     if (id == pulled.id) continue;
-    auto held = [&pulled](const std::string& tag) { return Contains(pulled.repo_tags, tag); };
-    auto end = std::remove_if(other.repo_tags.begin(), other.repo_tags.end(), held);
+    auto taken = [&pulled](const std::string& tag) { return Contains(pulled.repo_tags, tag); };
+    auto end = std::remove_if(other.repo_tags.begin(), other.repo_tags.end(), taken);
     if (end == other.repo_tags.end()) continue;
     other.repo_tags.erase(end, other.repo_tags.end());
     BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(RecordPath(id), ImageRecordToJson(other), 0600));

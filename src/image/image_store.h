@@ -53,7 +53,7 @@ class ImageStore {
 
   // Pulls `reference` for this host's platform (linux/amd64 on x86-64) and returns its record.
   // Pulling an image that is present checks the registry again and only fetches what is new.
-  // A tag that another image holds moves to this one.
+  // A tag that another image has moves to this one.
   // Errors: InvalidArgument (bad reference), NotFound (no such image or no manifest for this
   // platform), Unavailable (registry unreachable, 5xx, 429), PermissionDenied (401/403),
   // DataLoss (digest mismatch, naming the blob, expected and actual digest),

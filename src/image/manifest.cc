@@ -14,9 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-absl::Status Malformed(std::string_view what, std::string_view why) {
+absl::Status Malformed(std::string_view what, std::string_view reason) {
   return absl::InvalidArgumentError(
-      absl::StrCat("malformed ", std::string(what), ": ", std::string(why)));
+      absl::StrCat("malformed ", std::string(what), ": ", std::string(reason)));
 }
 
 absl::Status Unsupported(std::string_view what, std::string_view type) {

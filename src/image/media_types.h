@@ -1,4 +1,4 @@
-// Media types of the OCI image spec and of Docker's schema 2, with the groups Berth tells apart.
+// Media types of the OCI image spec and of Docker's schema 2, grouped by their role in a pull.
 #pragma once
 
 #include <string_view>

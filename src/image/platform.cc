@@ -7,7 +7,7 @@
 namespace berth::image {
 namespace {
 
-// How well `have` fits `want` (both normalised): 0 means not at all, higher is better.
+// Scores how well `have` fits `want` (both normalised): 0 means not at all, higher is better.
 int MatchScore(const Platform& want, const Platform& have) {
   if (want.os != have.os || want.architecture != have.architecture) return 0;
   if (want.variant == have.variant) return 3;
@@ -55,7 +55,7 @@ std::string PlatformString(const Platform& platform) {
 
 absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifests,
                                           const Platform& want, std::string_view reference) {
-  Platform wanted = NormalizePlatform(want);
+  Platform target = NormalizePlatform(want);
   const Descriptor* best = nullptr;
   int best_score = 0;
   std::vector<std::string> present;
@@ -63,7 +63,7 @@ absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifes
     if (!entry.platform) continue;
     Platform have = NormalizePlatform(*entry.platform);
     present.push_back(PlatformString(have));
-    int score = MatchScore(wanted, have);
+    int score = MatchScore(target, have);
     if (score > best_score) {
       best = &entry;
       best_score = score;
@@ -71,7 +71,7 @@ absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifes
   }
   if (best != nullptr) return *best;
   return absl::NotFoundError(absl::StrCat(
-      "image ", std::string(reference), " has no manifest for platform ", PlatformString(wanted),
+      "image ", std::string(reference), " has no manifest for platform ", PlatformString(target),
       "; the index lists: ", present.empty() ? "no platforms" : absl::StrJoin(present, ", ")));
 }
 

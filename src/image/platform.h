@@ -20,10 +20,11 @@ Platform NormalizePlatform(Platform platform);
 // "os/architecture" or "os/architecture/variant".
 std::string PlatformString(const Platform& platform);
 
-// Returns the entry of `manifests` (an index's list) for `want`: same OS and architecture; an
-// entry with the same variant wins over one without, and one without a variant wins over one with
-// another variant when `want` has none. Entries without a platform are skipped. When nothing
-// matches, returns NotFound naming `reference`, `want` and the platforms the index lists.
+// Returns the entry of `manifests` (an index's list) for `want`, which must match OS and
+// architecture. An entry with the same variant wins over one without a variant. When `want` has
+// no variant, an entry without one wins over entries with one. Entries without a platform are
+// skipped. When nothing matches, returns NotFound naming `reference`, `want` and the platforms
+// the index lists.
 absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifests,
                                           const Platform& want, std::string_view reference);
 

@@ -14,7 +14,7 @@
 
 namespace berth::image {
 
-// What a pull works with; every member is shared with other pulls and thread-safe.
+// The stores and client a pull uses. Every member is shared with other pulls and thread-safe.
 struct PullContext {
   ContentStore& content;
   SnapshotStore& snapshots;
@@ -23,11 +23,12 @@ struct PullContext {
   Platform platform;       // the platform to pick from an index
 };
 
-// Pulls `ref` and returns its record. repo_tags holds ref.TagRef() when the reference has a tag
-// and no digest (a digest pins content, so its tag is not recorded); repo_digests holds the
-// digest the reference resolved to. Blobs and snapshots already present are reused, not fetched
-// again. On failure nothing partial is left: blobs and snapshots are only ever renamed into place
-// whole, though complete layers of a failed pull stay until the next garbage collection.
+// Pulls `ref` and returns its record. repo_tags contains ref.TagRef() when the reference has a
+// tag and no digest. A digest pins the content, so a tag next to it is not recorded.
+// repo_digests contains the digest the reference resolved to. Blobs and snapshots already
+// present are reused, not fetched again. On failure nothing partial is left, because blobs and
+// snapshots are only renamed into place whole. Complete layers of a failed pull stay until the
+// next garbage collection.
 absl::StatusOr<ImageRecord> PullImage(PullContext& context, const Reference& ref);
 
 }  // namespace berth::image

@@ -13,9 +13,9 @@ namespace {
 constexpr size_t kMaxNameLength = 255;
 constexpr size_t kMaxTagLength = 128;
 
-absl::Status Invalid(std::string_view text, std::string_view why) {
+absl::Status Invalid(std::string_view text, std::string_view reason) {
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid image reference \"", std::string(text), "\": ", std::string(why)));
+      absl::StrCat("invalid image reference \"", std::string(text), "\": ", std::string(reason)));
 }
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }

@@ -1,7 +1,7 @@
 // Anonymous bearer tokens, the handshake public registries (Docker Hub among them) require even
 // for anonymous pulls: a 401 carries "WWW-Authenticate: Bearer realm=...,service=...,scope=...",
 // the client GETs a token from the realm and repeats the request with it. Credentials are not
-// supported yet: a registry that asks for Basic auth gets PermissionDenied.
+// supported yet: a registry that requests Basic auth gets PermissionDenied.
 #pragma once
 
 #include <map>

@@ -117,7 +117,7 @@ absl::Status RegistryClient::ResponseError(const Reference& ref, const HttpRespo
     return absl::UnavailableError(absl::StrCat("registry ", host, " failed to serve ", what,
                                                suffix));
   }
-  return absl::InternalError(absl::StrCat("unexpected answer from registry ", host, " for ", what,
+  return absl::InternalError(absl::StrCat("unexpected response from registry ", host, " for ", what,
                                           suffix));
 }
 

@@ -42,7 +42,7 @@ class RegistryClient {
   // GETs /v2/<path>/manifests/<key>, where `key` is a tag or a digest, accepting the OCI and
   // Docker schema 2 manifest and index types. With a digest key the bytes must match it
   // (DataLoss otherwise). Documents over kMaxManifestBytes, schema 1 and unknown types fail.
-  // Errors: Unavailable when the registry cannot be reached (naming the host) or answers 5xx or
+  // Errors: Unavailable when the registry cannot be reached (naming the host) or returns 5xx or
   // 429, NotFound for 404, PermissionDenied for 401/403.
   absl::StatusOr<FetchedManifest> FetchManifest(const Reference& ref, const std::string& key);
 
@@ -53,7 +53,7 @@ class RegistryClient {
                          const std::function<absl::Status(std::string_view)>& sink);
 
  private:
-  // Sends a GET, answering a bearer challenge once with an anonymous token.
+  // Sends a GET. A bearer challenge is met once with an anonymous token.
   absl::StatusOr<HttpResponse> Get(const Reference& ref, HttpRequest request);
   // Turns a non-2xx response into a status naming `what`, the registry and the HTTP status.
   absl::Status ResponseError(const Reference& ref, const HttpResponse& response,

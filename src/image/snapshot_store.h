@@ -1,5 +1,5 @@
-// Unpacked layers: <root>/<n>/fs holds one layer's files, <root>/<n>/snapshot.json says which
-// layer it is. Snapshots are keyed by chain id, the digest of a layer together with everything
+// Unpacked layers: <root>/<n>/fs contains one layer's files, <root>/<n>/snapshot.json records
+// which layer it is. Snapshots are keyed by chain id, the digest of a layer together with everything
 // below it, so a layer that two images share is unpacked once. Thread-safe.
 #pragma once
 

@@ -146,7 +146,7 @@ absl::Status MakeOpaque(int root_fd, const std::string& root_path, const std::st
   return absl::OkStatus();
 }
 
-// Removes trusted.overlay.* xattrs from an entry: only Berth decides what overlayfs sees.
+// Removes trusted.overlay.* xattrs from an entry, so that only Berth sets overlayfs metadata.
 void DropOverlayXattrs(struct archive_entry* entry) {
   if (archive_entry_xattr_reset(entry) == 0) return;
   struct Xattr {
@@ -223,8 +223,8 @@ absl::Status ExtractEntry(struct archive* tar, struct archive* disk, struct arch
   return absl::OkStatus();
 }
 
-// Reads every entry of the tar and writes it below `fs_dir`; opaque directories are collected
-// and marked after the last entry, so a later entry cannot replace the directory and its xattr.
+// Reads every entry of the tar and writes it below `fs_dir`. Opaque directories are marked after
+// the last entry, so a later entry for the same directory cannot drop the xattr.
 absl::Status ExtractAll(struct archive* tar, const std::string& fs_dir, std::string_view what) {
   UniqueFd root_fd(::open(fs_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!root_fd) return ErrnoError(errno, "open", fs_dir);

@@ -1,4 +1,4 @@
-// What a layer tar entry means once its path is read: a file to extract, an OCI whiteout, an
+// Classification of layer tar entries by path: a file to extract, an OCI whiteout, an
 // opaque-directory marker, or metadata to skip. Pure functions, no file system access.
 //
 // OCI layers mark deletions with names: "<dir>/.wh.<name>" hides <name> of the layers below, and
