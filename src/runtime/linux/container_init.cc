@@ -1,0 +1,115 @@
+#include "runtime/linux/container_init.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "base/status.h"
+#include "runtime/linux/process_setup.h"
+#include "runtime/linux/rootfs.h"
+#include "runtime/linux/sync_channel.h"
+#include "runtime/linux/syscalls.h"
+
+namespace berth::runtime {
+namespace {
+
+[[noreturn]] void Fail(const InitArgs& args, const absl::Status& status) {
+  SendError(args.sync_fd, status);
+  ::_exit(1);
+}
+
+void Check(const InitArgs& args, const absl::Status& status, const std::string& step) {
+  if (!status.ok()) Fail(args, Annotate(status, step));
+}
+
+absl::Status ApplySysctls(Syscalls& sys, const Spec& spec) {
+  for (const auto& [key, value] : spec.linux.sysctl) {
+    std::string path = absl::StrCat("/proc/sys/", absl::StrReplaceAll(key, {{".", "/"}}));
+    BERTH_RETURN_IF_ERROR(Annotate(sys.WriteFile(path, value), absl::StrCat("sysctl ", key)));
+  }
+  return absl::OkStatus();
+}
+
+// Creates the working directory when the image lacks it, as other runtimes do, then enters it.
+absl::Status EnterCwd(Syscalls& sys, const std::string& cwd) {
+  std::string dir = cwd.empty() ? "/" : cwd;
+  BERTH_RETURN_IF_ERROR(sys.MakeDirs(dir));
+  return sys.Chdir(dir);
+}
+
+// Blocks until the launcher writes the start byte. End of file means the launcher gave up on
+// this container, so the process leaves without running anything.
+void WaitForStart(const InitArgs& args) {
+  char byte = 0;
+  while (true) {
+    ssize_t n = ::read(args.start_fd, &byte, 1);
+    if (n == 1) return;
+    if (n < 0 && errno == EINTR) continue;
+    ::_exit(1);
+  }
+}
+
+}  // namespace
+
+void RunContainerInit(const InitArgs& args) {
+  const Spec& spec = *args.spec;
+  std::unique_ptr<Syscalls> sys = NewLinuxSyscalls();
+
+  // Die with the shim while still being set up; cleared before execve.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  ::setsid();
+  ::umask(0);
+
+  // Before the new root, /proc is still the host's, which has this process too.
+  absl::StatusOr<std::string> oom_warning = ApplyOomScoreAdj(spec.process.oom_score_adj);
+  Check(args, oom_warning.status(), "set oom_score_adj");
+  if (!oom_warning->empty()) SendWarning(args.sync_fd, *oom_warning);
+
+  RootfsOptions rootfs;
+  rootfs.spec = &spec;
+  rootfs.root = spec.root.path;
+  rootfs.rootfs_mount = args.rootfs_mount;
+  rootfs.cgroup_dirs = args.cgroup_dirs;
+  rootfs.page_size = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  Check(args, PrepareRootfs(*sys, rootfs), "prepare rootfs");
+
+  if (!spec.hostname.empty()) {
+    if (args.new_uts) {
+      Check(args, sys->SetHostname(spec.hostname), "set hostname");
+    } else {
+      SendWarning(args.sync_fd, absl::StrCat("hostname \"", spec.hostname,
+                                             "\" ignored: the UTS namespace is not new"));
+    }
+  }
+  // Sysctls go before the read-only paths, which usually include /proc/sys.
+  Check(args, ApplySysctls(*sys, spec), "apply sysctls");
+  Check(args, FinishRootfs(*sys, spec), "finish rootfs");
+
+  Check(args, ApplyRlimits(spec.process.rlimits), "set rlimits");
+  Check(args, EnterCwd(*sys, spec.process.cwd), "enter cwd");
+  ::umask(022);
+  Check(args, CloseExtraFdsOnExec(), "close descriptors");
+  Check(args,
+        ApplyUserAndCapabilities(spec.process.user, args.capabilities,
+                                 spec.process.no_new_privileges),
+        "set user and capabilities");
+
+  absl::StatusOr<std::string> program = ResolveExecutable(spec.process);
+  if (!program.ok()) Fail(args, program.status());
+
+  SendReady(args.sync_fd);
+  WaitForStart(args);
+  ::close(args.start_fd);
+
+  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  absl::Status failed = Execute(*program, spec.process);
+  SendError(args.sync_fd, failed);
+  ::_exit(127);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,41 @@
+// The shim's control protocol: one JSON request line per connection on <dir>/shim.sock, answered
+// by one JSON line.
+//
+//   {"op": "start"}                          release the created process
+//   {"op": "kill", "signal": 15, "all": false}  signal the process, or every process of its cgroup
+//   {"op": "state"}                          the current state
+//   {"op": "wait"}                           answered when the container has stopped
+//   {"op": "reopen-log"}                     reopen the CRI log file after rotation
+//
+// Answers: {"ok": true, "state": {...}} or {"ok": false, "code": <absl code>, "error": "..."}.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/fd.h"
+
+namespace berth::runtime {
+
+// Binds and listens on a unix socket at `path`, replacing a stale socket file. Paths longer than
+// sun_path are reached through /proc/self/fd of their directory.
+absl::StatusOr<UniqueFd> ListenUnix(const std::string& path);
+
+// Connects to the unix socket at `path`. No socket file, or no listener, is Unavailable.
+absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path);
+
+// Sends `request` to the shim at `socket_path` and returns the answer's "state" object (or an
+// empty object). An error answer becomes a status with its code and message. DeadlineExceeded
+// when no answer arrives by `deadline`.
+absl::StatusOr<nlohmann::json> CallShim(const std::string& socket_path,
+                                        const nlohmann::json& request, absl::Time deadline);
+
+// Builds the answers the shim sends.
+nlohmann::json OkAnswer(const nlohmann::json& state);
+nlohmann::json ErrorAnswer(const absl::Status& status);
+
+}  // namespace berth::runtime
