@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
+#include "base/json_file.h"
 #include "e2e/support/registry.h"
 #include "e2e/support/test_image.h"
 #include "image/digest.h"
@@ -141,6 +142,19 @@ TEST_F(ImageRemoveTest, TagMovesToNewImage) {
   ASSERT_TRUE(reopened.ok());
   EXPECT_TRUE((*reopened)->Find(old_record->id)->repo_tags.empty());
   EXPECT_EQ((*reopened)->Find(Ref("app:1"))->id, new_record->id);
+  reopened->reset();
+
+  // A crash halfway through a move leaves the tag on both records: the newer pull keeps it.
+  std::string old_path = JoinPath(root_, "images/" + DigestHex(old_record->id) + ".json");
+  auto json = ReadJsonFile(old_path);
+  ASSERT_TRUE(json.ok());
+  (*json)["repo_tags"] = {Ref("app:1")};
+  ASSERT_TRUE(WriteJsonFileAtomic(old_path, *json).ok());
+  auto recovered = ImageStore::Open({root_, {}});
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_TRUE((*recovered)->Find(old_record->id)->repo_tags.empty());
+  EXPECT_EQ((*recovered)->Find(Ref("app:1"))->id, new_record->id);
+  EXPECT_TRUE((*ReadJsonFile(old_path))["repo_tags"].empty());
 }
 
 TEST_F(ImageRemoveTest, SecondTagKeepsBoth) {

@@ -121,6 +121,17 @@ absl::Status ImageStore::LoadRecords() {
     }
     if (complete) records_[record->id] = *std::move(record);
   }
+
+  // A tag on two records means a crash interrupted a tag move: the newer pull keeps it.
+  std::vector<const ImageRecord*> by_age;
+  for (const auto& [id, record] : records_) by_age.push_back(&record);
+  std::sort(by_age.begin(), by_age.end(), [](const ImageRecord* a, const ImageRecord* b) {
+    return a->pulled_at > b->pulled_at;
+  });
+  for (const ImageRecord* record : by_age) {
+    ImageRecord owner = *record;
+    BERTH_RETURN_IF_ERROR(MoveTagsTo(owner).status());
+  }
   return absl::OkStatus();
 }
 
@@ -144,18 +155,6 @@ absl::StatusOr<ImageRecord> ImageStore::Pull(const std::string& reference) {
 
 absl::StatusOr<ImageRecord> ImageStore::Commit(ImageRecord pulled) {
   std::lock_guard<std::mutex> lock(records_mutex_);
-
-  // Tags move: no other image keeps a tag this pull gave to `pulled`.
-  for (auto& [id, other] : records_) {
-    if (id == pulled.id) continue;
-    auto taken = [&pulled](const std::string& tag) { return Contains(pulled.repo_tags, tag); };
-    auto end = std::remove_if(other.repo_tags.begin(), other.repo_tags.end(), taken);
-    if (end == other.repo_tags.end()) continue;
-    other.repo_tags.erase(end, other.repo_tags.end());
-    BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(RecordPath(id), ImageRecordToJson(other), 0600));
-    Log()->info("tag moved to another image image={} from={}", pulled.repo_tags.front(), id);
-  }
-
   auto existing = records_.find(pulled.id);
   if (existing != records_.end()) {
     for (const std::string& tag : existing->second.repo_tags) AddUnique(pulled.repo_tags, tag);
@@ -163,10 +162,28 @@ absl::StatusOr<ImageRecord> ImageStore::Commit(ImageRecord pulled) {
       AddUnique(pulled.repo_digests, digest);
     }
   }
+
+  // The new record is written first. A crash before the other records are rewritten leaves a
+  // tag on two records, and LoadRecords() gives it to the newer pull.
   BERTH_RETURN_IF_ERROR(
       WriteJsonFileAtomic(RecordPath(pulled.id), ImageRecordToJson(pulled), 0600));
   records_[pulled.id] = pulled;
-  return pulled;
+  return MoveTagsTo(pulled);
+}
+
+absl::StatusOr<ImageRecord> ImageStore::MoveTagsTo(const ImageRecord& owner) {
+  for (auto& [id, other] : records_) {
+    if (id == owner.id) continue;
+    ImageRecord updated = other;
+    auto taken = [&owner](const std::string& tag) { return Contains(owner.repo_tags, tag); };
+    auto end = std::remove_if(updated.repo_tags.begin(), updated.repo_tags.end(), taken);
+    if (end == updated.repo_tags.end()) continue;
+    updated.repo_tags.erase(end, updated.repo_tags.end());
+    BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(RecordPath(id), ImageRecordToJson(updated), 0600));
+    other = std::move(updated);
+    Log()->info("tag moved to another image id={} from={}", owner.id, id);
+  }
+  return owner;
 }
 
 std::vector<ImageRecord> ImageStore::List() const {

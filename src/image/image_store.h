@@ -89,6 +89,9 @@ class ImageStore {
   // Merges a pulled image into the records, moves its tags away from other images, and writes
   // every changed record. Returns the merged record.
   absl::StatusOr<ImageRecord> Commit(ImageRecord pulled);
+  // Takes every tag of `owner` away from the other records and writes those that changed.
+  // Needs records_mutex_ held.
+  absl::StatusOr<ImageRecord> MoveTagsTo(const ImageRecord& owner);
   // Find() with records_mutex_ held.
   absl::StatusOr<const ImageRecord*> FindLocked(const std::string& ref_or_id) const;
   // Deletes snapshots and blobs that no record uses. Needs gc_mutex_ held exclusively.
