@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/file.h"
 #include "base/id.h"
@@ -385,6 +386,108 @@ TEST_F(RuntimeE2eTest, PauseAndAppShareNamespaces) {
   auto pause_end = runtime_->Wait("pause", absl::Seconds(10));
   ASSERT_TRUE(pause_end.ok()) << pause_end.status();
   EXPECT_EQ(pause_end->exit_code, 0) << "berth-pause exits 0 on SIGTERM";
+}
+
+TEST_F(RuntimeE2eTest, OverlayRootfsWithManyLayers) {
+  // Enough layers that the absolute lowerdir list is over one page, so the launcher has to use
+  // paths relative to their common parent.
+  std::vector<std::string> lowers;
+  for (int i = 0; i < 110; ++i) {
+    std::string layer = JoinPath(tmp_, absl::StrCat("snapshots/", 1000 + i, "/fs"));
+    ASSERT_TRUE(MakeDirs(layer).ok());
+    lowers.insert(lowers.begin(), layer);
+  }
+  lowers.push_back(JoinPath(tmp_, "rootfs"));
+  std::string lowerdir = absl::StrJoin(lowers, ":");
+  ASSERT_GT(lowerdir.size(), 4096u);
+  std::string upper = JoinPath(tmp_, "containers/ov/upper");
+  std::string work = JoinPath(tmp_, "containers/ov/work");
+  std::string mountpoint = JoinPath(tmp_, "containers/ov/rootfs");
+  for (const std::string& dir : {upper, work, mountpoint}) ASSERT_TRUE(MakeDirs(dir).ok());
+
+  Spec spec = BusyboxSpec("ov", {"sh", "-c", "echo written > /marker; cat /marker; sleep 60"});
+  spec.root.path = mountpoint;
+  CreateRequest request = Request("ov", spec);
+  request.rootfs_mount =
+      Mount{"", "overlay", "overlay",
+            {"lowerdir=" + lowerdir, "upperdir=" + upper, "workdir=" + work}};
+  ids_.push_back("ov");
+  auto created = runtime_->Create(request);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(runtime_->Start("ov").ok());
+  EXPECT_NE(ReadLogWhenContains("ov", "written").find("stdout F written"), std::string::npos);
+
+  // The overlay exists only in the container's mount namespace; its writes land in upperdir.
+  ExpectNoMountsBelow(tmp_);
+  EXPECT_TRUE(PathExists(JoinPath(upper, "marker")));
+  EXPECT_FALSE(PathExists(JoinPath(tmp_, "rootfs/marker")));
+  auto mounts = ReadFile(absl::StrCat("/proc/", created->pid, "/mountinfo"));
+  ASSERT_TRUE(mounts.ok());
+  EXPECT_NE(mounts->find(" / / "), std::string::npos) << *mounts;
+  EXPECT_NE(mounts->find("overlay"), std::string::npos);
+}
+
+TEST_F(RuntimeE2eTest, SecuritySettingsApply) {
+  Spec spec = BusyboxSpec(
+      "sec", {"sh", "-c",
+              "cat /proc/self/status; echo limit=$(ulimit -n); echo oom=$(cat "
+              "/proc/self/oom_score_adj); echo fwd=$(cat /proc/sys/net/ipv4/ip_forward); "
+              "echo timers=$(wc -c < /proc/timer_list); echo x > /dev/null && echo null=ok; "
+              "echo 0 > /proc/sys/net/ipv4/ip_forward || echo sysro=ok; "
+              "touch /proc/acpi/x 2>/dev/null || echo masked=ok; sleep 60"});
+  spec.process.user = {1000, 1000, {2000}};
+  Capabilities caps;
+  caps.bounding = caps.effective = caps.permitted = caps.inheritable = caps.ambient = {
+      "CAP_NET_BIND_SERVICE"};
+  spec.process.capabilities = caps;
+  spec.process.no_new_privileges = true;
+  spec.process.rlimits = {{"RLIMIT_NOFILE", 512, 512}};
+  spec.process.oom_score_adj = -100;
+  spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"}};
+  auto state = CreateAndStart("sec", spec);
+  ASSERT_TRUE(state.ok()) << state.status();
+
+  std::string log = ReadLogWhenContains("sec", "masked=");
+  for (const char* expected :
+       {"Uid:\t1000\t1000\t1000\t1000", "Gid:\t1000\t1000\t1000\t1000", "Groups:\t2000",
+        "CapEff:\t0000000000000400", "CapBnd:\t0000000000000400", "CapAmb:\t0000000000000400",
+        "NoNewPrivs:\t1", "limit=512", "oom=0", "fwd=1", "timers=0", "null=ok", "sysro=ok",
+        "masked=ok"}) {
+    EXPECT_NE(log.find(expected), std::string::npos) << expected << "\n" << log;
+  }
+
+  auto exec = runtime_->ExecSync("sec", ExecProcessFor(spec.process, {"cat", "/proc/self/status"}),
+                                 absl::Seconds(10));
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_NE(exec->stdout_data.find("Uid:\t1000"), std::string::npos);
+  EXPECT_NE(exec->stdout_data.find("CapEff:\t0000000000000400"), std::string::npos);
+  EXPECT_NE(exec->stdout_data.find("NoNewPrivs:\t1"), std::string::npos);
+}
+
+TEST_F(RuntimeE2eTest, ShimKilledLeavesNothingAfterDelete) {
+  auto state = CreateAndStart("gone", BusyboxSpec("gone", {"sleep", "60"}));
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto shim_pid = ReadFile(JoinPath(options_.state_dir, "gone/shim.pid"));
+  ASSERT_TRUE(shim_pid.ok());
+  ASSERT_EQ(::kill(std::stoi(*shim_pid), SIGKILL), 0);
+  for (int i = 0; i < 100 && ProcessAlive(std::stoi(*shim_pid)); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  auto seen = runtime_->State("gone");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(seen->status, ContainerStatus::kUnknown);
+  EXPECT_EQ(seen->reason, "ShimGone");
+  ASSERT_TRUE(runtime_->Kill("gone", SIGKILL, true).ok());
+  ASSERT_TRUE(runtime_->Delete("gone").ok());
+  ids_.clear();
+  for (int i = 0; i < 100 && ProcessAlive(state->pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto status = ReadFile(absl::StrCat("/proc/", state->pid, "/status"));
+  EXPECT_TRUE(!status.ok() || status->find("State:\tZ") != std::string::npos)
+      << "container process still running";
+  for (const std::string& dir : CgroupPaths("gone")) EXPECT_FALSE(PathExists(dir)) << dir;
 }
 
 }  // namespace
