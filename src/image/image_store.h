@@ -54,10 +54,13 @@ class ImageStore {
   // Pulls `reference` for this host's platform (linux/amd64 on x86-64) and returns its record.
   // Pulling an image that is present checks the registry again and only fetches what is new.
   // A tag that another image has moves to this one.
-  // Errors: InvalidArgument (bad reference), NotFound (no such image or no manifest for this
-  // platform), Unavailable (registry unreachable, 5xx, 429), PermissionDenied (401/403),
-  // DataLoss (digest mismatch, naming the blob, expected and actual digest),
-  // FailedPrecondition (schema 1, unknown media types, zstd layers, documents over 4 MiB).
+  // Errors:
+  //   InvalidArgument     bad reference
+  //   NotFound            no such image, or no manifest for this platform
+  //   Unavailable         registry unreachable, HTTP 5xx or 429
+  //   PermissionDenied    HTTP 401 or 403
+  //   DataLoss            digest mismatch, naming the blob, expected and actual digest
+  //   FailedPrecondition  schema 1, unknown media types, zstd layers, documents over 4 MiB
   absl::StatusOr<ImageRecord> Pull(const std::string& reference);
 
   // Every image, ordered by id.

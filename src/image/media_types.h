@@ -53,7 +53,4 @@ inline bool IsConfig(std::string_view type) {
   return type == kOciConfig || type == kDockerConfig;
 }
 
-// Layer compressions Berth unpacks today.
-enum class LayerCompression { kNone, kGzip };
-
 }  // namespace berth::image::media
