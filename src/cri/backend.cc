@@ -10,14 +10,13 @@ absl::Status UnimplementedRpc(const char* service, const char* rpc) {
 }
 
 // Each default returns Unimplemented naming its RPC, so a backend overrides only what it has.
-#define BERTH_DEFAULT_UNARY(Backend, Service, Rpc, Request, Response)                      \
+#define BERTH_DEFAULT_UNARY(Backend, Service, Rpc, Request, Response)               \
   absl::StatusOr<runtime::v1::Response> Backend::Rpc(const runtime::v1::Request&) { \
-    return UnimplementedRpc(Service, #Rpc);                                                \
+    return UnimplementedRpc(Service, #Rpc);                                         \
   }
-#define BERTH_DEFAULT_STREAM(Backend, Service, Rpc, Request, Response)         \
-  absl::Status Backend::Rpc(const runtime::v1::Request&,                       \
-                            ResponseWriter<runtime::v1::Response>&) {          \
-    return UnimplementedRpc(Service, #Rpc);                                    \
+#define BERTH_DEFAULT_STREAM(Backend, Service, Rpc, Request, Response)                             \
+  absl::Status Backend::Rpc(const runtime::v1::Request&, ResponseWriter<runtime::v1::Response>&) { \
+    return UnimplementedRpc(Service, #Rpc);                                                        \
   }
 
 #define RUNTIME_UNARY(Rpc, Request, Response) \
@@ -52,8 +51,7 @@ RUNTIME_UNARY(ListContainerStats, ListContainerStatsRequest, ListContainerStatsR
 RUNTIME_STREAM(StreamContainerStats, StreamContainerStatsRequest, StreamContainerStatsResponse)
 RUNTIME_UNARY(PodSandboxStats, PodSandboxStatsRequest, PodSandboxStatsResponse)
 RUNTIME_UNARY(ListPodSandboxStats, ListPodSandboxStatsRequest, ListPodSandboxStatsResponse)
-RUNTIME_STREAM(StreamPodSandboxStats, StreamPodSandboxStatsRequest,
-               StreamPodSandboxStatsResponse)
+RUNTIME_STREAM(StreamPodSandboxStats, StreamPodSandboxStatsRequest, StreamPodSandboxStatsResponse)
 RUNTIME_UNARY(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse)
 RUNTIME_UNARY(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse)
 RUNTIME_UNARY(CheckpointPod, CheckpointPodRequest, CheckpointPodResponse)

@@ -17,8 +17,8 @@
 // "runtime.v1.RuntimeService/Attach is not implemented by berth", so a backend overrides only
 // what it has built. The status code a method returns reaches the client unchanged, because absl
 // and gRPC codes share their numbers. The message reaches it as is too, so it should name the
-// object and the failed step. Methods report errors by status, not by throwing: the service catches any
-// exception and answers INTERNAL so that berthd survives, but an exception there is a bug.
+// object and the failed step. Methods report errors by status, not by throwing: the service catches
+// any exception and answers INTERNAL so that berthd survives, but an exception there is a bug.
 //
 // Methods are called concurrently from the server's thread pool; a backend guards its own
 // state. CallContext::Current() (call_context.h) gives the request id, deadline and
@@ -70,8 +70,8 @@ class RuntimeBackend {
   virtual absl::Status StreamPodSandboxes(
       const runtime::v1::StreamPodSandboxesRequest& request,
       ResponseWriter<runtime::v1::StreamPodSandboxesResponse>& out);
-  virtual absl::StatusOr<runtime::v1::UpdatePodSandboxResourcesResponse>
-  UpdatePodSandboxResources(const runtime::v1::UpdatePodSandboxResourcesRequest& request);
+  virtual absl::StatusOr<runtime::v1::UpdatePodSandboxResourcesResponse> UpdatePodSandboxResources(
+      const runtime::v1::UpdatePodSandboxResourcesRequest& request);
 
   // Containers.
   virtual absl::StatusOr<runtime::v1::CreateContainerResponse> CreateContainer(
@@ -84,9 +84,8 @@ class RuntimeBackend {
       const runtime::v1::RemoveContainerRequest& request);
   virtual absl::StatusOr<runtime::v1::ListContainersResponse> ListContainers(
       const runtime::v1::ListContainersRequest& request);
-  virtual absl::Status StreamContainers(
-      const runtime::v1::StreamContainersRequest& request,
-      ResponseWriter<runtime::v1::StreamContainersResponse>& out);
+  virtual absl::Status StreamContainers(const runtime::v1::StreamContainersRequest& request,
+                                        ResponseWriter<runtime::v1::StreamContainersResponse>& out);
   virtual absl::StatusOr<runtime::v1::ContainerStatusResponse> ContainerStatus(
       const runtime::v1::ContainerStatusRequest& request);
   virtual absl::StatusOr<runtime::v1::UpdateContainerResourcesResponse> UpdateContainerResources(

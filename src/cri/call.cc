@@ -66,15 +66,26 @@ void AppendField(std::string& out, const char* key, const std::string& value) {
 }  // namespace internal
 
 CallScope::CallScope(const RpcInfo& rpc, const ServingState& state, grpc::ServerContext* context,
-                     std::string request_ids)
+                     std::string request_ids, bool unary)
     : rpc_(rpc),
+      state_(state),
+      counted_(unary),
       context_(context),
       request_ids_(std::move(request_ids)),
       call_context_(std::to_string(next_request_id.fetch_add(1, std::memory_order_relaxed)),
                     rpc.method, context),
       previous_(current_call),
       start_(std::chrono::steady_clock::now()),
-      admitted_(state.IsReady()) {
+      admitted_(false) {
+  // Counting before the readiness check pairs with MarkNotReady() before reading the count in
+  // a shutdown. So either the shutdown counts this call, or this call finds the daemon not ready.
+  if (counted_) state_.unary_calls_.fetch_add(1);
+  admitted_ = state_.IsReady();
+  if (counted_ && !admitted_) {
+    state_.unary_calls_.fetch_sub(1);
+    counted_ = false;
+  }
+
   current_call = &call_context_;
   if (context_ != nullptr) {
     context_->AddTrailingMetadata("berth-request-id", call_context_.request_id());
@@ -85,7 +96,10 @@ CallScope::CallScope(const RpcInfo& rpc, const ServingState& state, grpc::Server
   }
 }
 
-CallScope::~CallScope() { current_call = previous_; }
+CallScope::~CallScope() {
+  current_call = previous_;
+  if (counted_) state_.unary_calls_.fetch_sub(1);
+}
 
 absl::Status CallScope::Run(absl::FunctionRef<absl::Status()> handler) {
   try {
@@ -102,8 +116,7 @@ absl::Status CallScope::Run(absl::FunctionRef<absl::Status()> handler) {
 grpc::Status CallScope::Finish(const absl::Status& status, const std::string& result_ids,
                                long messages) {
   double duration_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
-          .count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   std::string line = absl::StrCat("rpc end req=", call_context_.request_id(),
                                   " method=", rpc_.method, request_ids_, result_ids);
   if (messages >= 0) absl::StrAppend(&line, " messages=", messages);
@@ -126,7 +139,7 @@ grpc::Status CallScope::Finish(const absl::Status& status, const std::string& re
 }
 
 absl::Status CallScope::NotReadyStatus() {
-  return absl::UnavailableError("berthd is starting and does not serve calls yet; retry");
+  return absl::UnavailableError("berthd is starting or stopping and does not serve calls; retry");
 }
 
 }  // namespace berth::cri

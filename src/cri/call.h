@@ -27,16 +27,26 @@
 
 namespace berth::cri {
 
-// Whether the daemon accepts calls. Calls that arrive before MarkReady() get UNAVAILABLE, so
-// that a client retries instead of seeing half-initialised state.
+// Whether the daemon accepts calls, and how many unary calls are in progress. Calls that arrive
+// before MarkReady() or after MarkNotReady() get UNAVAILABLE, so that a client retries instead
+// of seeing half-initialised or half-stopped state.
 class ServingState {
  public:
-  void MarkReady() { ready_.store(true, std::memory_order_release); }
-  void MarkNotReady() { ready_.store(false, std::memory_order_release); }
-  bool IsReady() const { return ready_.load(std::memory_order_acquire); }
+  void MarkReady() { ready_.store(true); }
+  void MarkNotReady() { ready_.store(false); }
+  bool IsReady() const { return ready_.load(); }
+
+  // Number of admitted unary calls whose handler has not returned yet. After MarkNotReady(),
+  // a shutdown waits for this to reach zero. Streams are not counted, because an event stream
+  // lasts until it is cancelled.
+  int unary_calls_in_flight() const { return unary_calls_.load(); }
 
  private:
+  friend class CallScope;
+
   std::atomic<bool> ready_{false};
+  // Mutable so that services can hold a const ServingState& and still count their calls.
+  mutable std::atomic<int> unary_calls_{0};
 };
 
 // Log class of a method, which sets the level of its log lines.
@@ -63,8 +73,9 @@ void AppendIdFields(const Message& message, std::string& out);
 // The state of one call from admission to its result. Used through ServeUnary / ServeStream.
 class CallScope {
  public:
+  // `unary` calls are counted in state.unary_calls_in_flight() while admitted.
   CallScope(const RpcInfo& rpc, const ServingState& state, grpc::ServerContext* context,
-            std::string request_ids);
+            std::string request_ids, bool unary);
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
   ~CallScope();
@@ -86,6 +97,8 @@ class CallScope {
 
  private:
   const RpcInfo& rpc_;
+  const ServingState& state_;
+  bool counted_;
   grpc::ServerContext* context_;
   std::string request_ids_;
   CallContext call_context_;
@@ -96,12 +109,11 @@ class CallScope {
 
 // Serves a unary RPC: `handler(request)` returns absl::StatusOr<Response>.
 template <typename Request, typename Response, typename Handler>
-grpc::Status ServeUnary(const RpcInfo& rpc, const ServingState& state,
-                        grpc::ServerContext* context, const Request& request,
-                        Response* response, Handler&& handler) {
+grpc::Status ServeUnary(const RpcInfo& rpc, const ServingState& state, grpc::ServerContext* context,
+                        const Request& request, Response* response, Handler&& handler) {
   std::string request_ids;
   AppendIdFields(request, request_ids);
-  CallScope call(rpc, state, context, std::move(request_ids));
+  CallScope call(rpc, state, context, std::move(request_ids), /*unary=*/true);
   if (!call.admitted()) return call.Finish(CallScope::NotReadyStatus());
 
   absl::Status status = call.Run([&]() -> absl::Status {
@@ -145,7 +157,7 @@ grpc::Status ServeStream(const RpcInfo& rpc, const ServingState& state,
                          grpc::ServerWriter<Response>* writer, Handler&& handler) {
   std::string request_ids;
   AppendIdFields(request, request_ids);
-  CallScope call(rpc, state, context, std::move(request_ids));
+  CallScope call(rpc, state, context, std::move(request_ids), /*unary=*/false);
   if (!call.admitted()) return call.Finish(CallScope::NotReadyStatus());
 
   GrpcResponseWriter<Response> out(context, writer);

@@ -18,16 +18,16 @@ RuntimeServiceImpl::RuntimeServiceImpl(RuntimeBackend& backend, const ServingSta
                       [this](const runtime::v1::Request& r) { return backend_.Rpc(r); }); \
   }
 
-#define BERTH_RUNTIME_STREAM(Rpc, Request, Response, Kind)                             \
-  grpc::Status RuntimeServiceImpl::Rpc(grpc::ServerContext* context,                   \
-                                       const runtime::v1::Request* request,            \
+#define BERTH_RUNTIME_STREAM(Rpc, Request, Response, Kind)                                  \
+  grpc::Status RuntimeServiceImpl::Rpc(grpc::ServerContext* context,                        \
+                                       const runtime::v1::Request* request,                 \
                                        grpc::ServerWriter<runtime::v1::Response>* writer) { \
-    static constexpr RpcInfo kRpc{"runtime.v1.RuntimeService/" #Rpc, RpcKind::Kind};   \
-    return ServeStream(kRpc, state_, context, *request, writer,                        \
-                       [this](const runtime::v1::Request& r,                           \
-                              ResponseWriter<runtime::v1::Response>& out) {            \
-                         return backend_.Rpc(r, out);                                  \
-                       });                                                             \
+    static constexpr RpcInfo kRpc{"runtime.v1.RuntimeService/" #Rpc, RpcKind::Kind};        \
+    return ServeStream(                                                                     \
+        kRpc, state_, context, *request, writer,                                            \
+        [this](const runtime::v1::Request& r, ResponseWriter<runtime::v1::Response>& out) { \
+          return backend_.Rpc(r, out);                                                      \
+        });                                                                                 \
   }
 
 // Pod sandboxes.
@@ -96,25 +96,25 @@ grpc::Status RuntimeServiceImpl::Version(grpc::ServerContext* context,
                                          const runtime::v1::VersionRequest* request,
                                          runtime::v1::VersionResponse* response) {
   static constexpr RpcInfo kRpc{"runtime.v1.RuntimeService/Version", RpcKind::kRead};
-  return ServeUnary(kRpc, state_, context, *request, response,
-                    [](const runtime::v1::VersionRequest&)
-                        -> absl::StatusOr<runtime::v1::VersionResponse> {
-                      return MakeVersionResponse();
-                    });
+  return ServeUnary(
+      kRpc, state_, context, *request, response,
+      [](const runtime::v1::VersionRequest&) -> absl::StatusOr<runtime::v1::VersionResponse> {
+        return MakeVersionResponse();
+      });
 }
 
 grpc::Status RuntimeServiceImpl::Status(grpc::ServerContext* context,
                                         const runtime::v1::StatusRequest* request,
                                         runtime::v1::StatusResponse* response) {
   static constexpr RpcInfo kRpc{"runtime.v1.RuntimeService/Status", RpcKind::kRead};
-  return ServeUnary(kRpc, state_, context, *request, response,
-                    [this](const runtime::v1::StatusRequest&)
-                        -> absl::StatusOr<runtime::v1::StatusResponse> {
-                      NetworkCondition network{false, "NetworkPluginNotReady",
-                                               "berth: network readiness is not reported"};
-                      if (network_condition_) network = network_condition_();
-                      return MakeStatusResponse(network);
-                    });
+  return ServeUnary(
+      kRpc, state_, context, *request, response,
+      [this](const runtime::v1::StatusRequest&) -> absl::StatusOr<runtime::v1::StatusResponse> {
+        NetworkCondition network{false, "NetworkPluginNotReady",
+                                 "berth: network readiness is not reported"};
+        if (network_condition_) network = network_condition_();
+        return MakeStatusResponse(network);
+      });
 }
 
 grpc::Status RuntimeServiceImpl::RuntimeConfig(grpc::ServerContext* context,

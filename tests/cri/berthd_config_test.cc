@@ -60,7 +60,8 @@ TEST(ParseConfigTest, UnknownKeyIsNamed) {
   absl::StatusOr<Config> config = ParseConfig("[daemon]\nrot = \"/x\"\n", "/etc/berth/berth.toml");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(config.status().message()), "unknown key daemon.rot in /etc/berth/berth.toml");
+  EXPECT_EQ(std::string(config.status().message()),
+            "unknown key daemon.rot in /etc/berth/berth.toml");
 }
 
 TEST(ParseConfigTest, UnknownSectionIsNamed) {
@@ -77,7 +78,8 @@ TEST(ParseConfigTest, BadTypesNameKeyAndValue) {
   absl::StatusOr<Config> config = ParseConfig("[daemon]\nroot = 42\n", "b.toml");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(config.status().message()), "daemon.root in b.toml must be a string, got integer 42");
+  EXPECT_EQ(std::string(config.status().message()),
+            "daemon.root in b.toml must be a string, got integer 42");
 
   config = ParseConfig("[image]\ninsecure_registries = \"localhost:5000\"\n", "b.toml");
   ASSERT_FALSE(config.ok());
@@ -92,7 +94,8 @@ TEST(ParseConfigTest, BadTypesNameKeyAndValue) {
 
   config = ParseConfig("daemon = 3\n", "b.toml");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(std::string(config.status().message()), "daemon in b.toml must be a table, got integer 3");
+  EXPECT_EQ(std::string(config.status().message()),
+            "daemon in b.toml must be a table, got integer 3");
 }
 
 TEST(ParseConfigTest, SyntaxErrorGivesLine) {
@@ -124,7 +127,8 @@ TEST(ValidateConfigTest, RelativePathIsNamed) {
   config.daemon.state = "run/berth";
   absl::Status status = ValidateConfig(config);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(status.message()), "daemon.state must be an absolute path, got \"run/berth\"");
+  EXPECT_EQ(std::string(status.message()),
+            "daemon.state must be an absolute path, got \"run/berth\"");
 
   config.daemon.state = "/run/berth";
   config.network.bin_dirs = {"/opt/cni/bin", "cni"};

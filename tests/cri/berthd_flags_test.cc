@@ -14,9 +14,9 @@ TEST(ParseFlagsTest, NoArguments) {
 }
 
 TEST(ParseFlagsTest, BothValueForms) {
-  absl::StatusOr<Flags> flags = ParseFlags({"--config", "/etc/b.toml", "--root=/srv/b",
-                                            "--state", "/run/b", "--listen=/run/b/s.sock",
-                                            "--log-level", "debug"});
+  absl::StatusOr<Flags> flags =
+      ParseFlags({"--config", "/etc/b.toml", "--root=/srv/b", "--state", "/run/b",
+                  "--listen=/run/b/s.sock", "--log-level", "debug"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->config_path, "/etc/b.toml");
   EXPECT_EQ(flags->root, "/srv/b");

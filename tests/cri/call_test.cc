@@ -19,8 +19,7 @@ TEST(ToGrpcStatusTest, KeepsCodeNumberAndMessage) {
 
 TEST(ToGrpcStatusTest, MapsNamedCodes) {
   EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("x")).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(ToGrpcStatus(absl::UnavailableError("x")).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ToGrpcStatus(absl::UnavailableError("x")).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(ToGrpcStatus(absl::InvalidArgumentError("x")).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -88,37 +87,34 @@ class ServeUnaryTest : public ::testing::Test {
 
 TEST_F(ServeUnaryTest, RefusesCallsUntilReady) {
   bool called = false;
-  grpc::Status status = ServeUnary(
-      kRpc, state_, nullptr, request_, &response_,
-      [&](const runtime::v1::StopContainerRequest&)
-          -> absl::StatusOr<runtime::v1::StopContainerResponse> {
-        called = true;
-        return runtime::v1::StopContainerResponse();
-      });
+  grpc::Status status = ServeUnary(kRpc, state_, nullptr, request_, &response_,
+                                   [&](const runtime::v1::StopContainerRequest&)
+                                       -> absl::StatusOr<runtime::v1::StopContainerResponse> {
+                                     called = true;
+                                     return runtime::v1::StopContainerResponse();
+                                   });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_FALSE(called);
 }
 
 TEST_F(ServeUnaryTest, PassesHandlerErrorThrough) {
   state_.MarkReady();
-  grpc::Status status = ServeUnary(
-      kRpc, state_, nullptr, request_, &response_,
-      [](const runtime::v1::StopContainerRequest&)
-          -> absl::StatusOr<runtime::v1::StopContainerResponse> {
-        return absl::FailedPreconditionError("container c1 is paused");
-      });
+  grpc::Status status = ServeUnary(kRpc, state_, nullptr, request_, &response_,
+                                   [](const runtime::v1::StopContainerRequest&)
+                                       -> absl::StatusOr<runtime::v1::StopContainerResponse> {
+                                     return absl::FailedPreconditionError("container c1 is paused");
+                                   });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(status.error_message(), "container c1 is paused");
 }
 
 TEST_F(ServeUnaryTest, TurnsExceptionsIntoInternal) {
   state_.MarkReady();
-  grpc::Status status = ServeUnary(
-      kRpc, state_, nullptr, request_, &response_,
-      [](const runtime::v1::StopContainerRequest&)
-          -> absl::StatusOr<runtime::v1::StopContainerResponse> {
-        throw std::runtime_error("bad thing");
-      });
+  grpc::Status status = ServeUnary(kRpc, state_, nullptr, request_, &response_,
+                                   [](const runtime::v1::StopContainerRequest&)
+                                       -> absl::StatusOr<runtime::v1::StopContainerResponse> {
+                                     throw std::runtime_error("bad thing");
+                                   });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_NE(status.error_message().find("bad thing"), std::string::npos);
   EXPECT_NE(status.error_message().find("StopContainer"), std::string::npos);
@@ -129,20 +125,43 @@ TEST_F(ServeUnaryTest, TurnsExceptionsIntoInternal) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
 }
 
+TEST_F(ServeUnaryTest, CountsCallsInFlight) {
+  state_.MarkReady();
+  int inside = -1;
+  grpc::Status status = ServeUnary(kRpc, state_, nullptr, request_, &response_,
+                                   [&](const runtime::v1::StopContainerRequest&)
+                                       -> absl::StatusOr<runtime::v1::StopContainerResponse> {
+                                     inside = state_.unary_calls_in_flight();
+                                     return runtime::v1::StopContainerResponse();
+                                   });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(inside, 1);
+  EXPECT_EQ(state_.unary_calls_in_flight(), 0);
+
+  state_.MarkNotReady();
+  status = ServeUnary(kRpc, state_, nullptr, request_, &response_,
+                      [](const runtime::v1::StopContainerRequest&)
+                          -> absl::StatusOr<runtime::v1::StopContainerResponse> {
+                        return runtime::v1::StopContainerResponse();
+                      });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(state_.unary_calls_in_flight(), 0);
+}
+
 TEST_F(ServeUnaryTest, HandlerSeesCurrentCall) {
   state_.MarkReady();
   std::string method;
   std::string request_id;
-  grpc::Status status = ServeUnary(
-      kRpc, state_, nullptr, request_, &response_,
-      [&](const runtime::v1::StopContainerRequest&)
-          -> absl::StatusOr<runtime::v1::StopContainerResponse> {
-        const CallContext* call = CallContext::Current();
-        if (call == nullptr) return absl::InternalError("no current call");
-        method = call->method();
-        request_id = call->request_id();
-        return runtime::v1::StopContainerResponse();
-      });
+  grpc::Status status = ServeUnary(kRpc, state_, nullptr, request_, &response_,
+                                   [&](const runtime::v1::StopContainerRequest&)
+                                       -> absl::StatusOr<runtime::v1::StopContainerResponse> {
+                                     const CallContext* call = CallContext::Current();
+                                     if (call == nullptr)
+                                       return absl::InternalError("no current call");
+                                     method = call->method();
+                                     request_id = call->request_id();
+                                     return runtime::v1::StopContainerResponse();
+                                   });
   EXPECT_TRUE(status.ok());
   EXPECT_EQ(method, "runtime.v1.RuntimeService/StopContainer");
   EXPECT_FALSE(request_id.empty());

@@ -68,9 +68,9 @@ const google::protobuf::ServiceDescriptor* FindService(const std::string& name) 
 // A backend that streams, fails and throws on purpose.
 class FakeRuntimeBackend : public RuntimeBackend {
  public:
-  absl::Status StreamContainers(const runtime::v1::StreamContainersRequest&,
-                                ResponseWriter<runtime::v1::StreamContainersResponse>& out)
-      override {
+  absl::Status StreamContainers(
+      const runtime::v1::StreamContainersRequest&,
+      ResponseWriter<runtime::v1::StreamContainersResponse>& out) override {
     runtime::v1::StreamContainersResponse batch;
     batch.add_containers()->set_id("c1");
     for (int i = 0; i < 3; ++i) {
@@ -91,9 +91,9 @@ class FakeRuntimeBackend : public RuntimeBackend {
 class ServiceTest : public ::testing::Test {
  protected:
   void StartServer(RuntimeBackend& runtime_backend) {
-    runtime_service_ = std::make_unique<RuntimeServiceImpl>(
-        runtime_backend, state_,
-        [] { return NetworkCondition{false, "NetworkPluginNotReady", "not yet"}; });
+    runtime_service_ = std::make_unique<RuntimeServiceImpl>(runtime_backend, state_, [] {
+      return NetworkCondition{false, "NetworkPluginNotReady", "not yet"};
+    });
     image_service_ = std::make_unique<ImageServiceImpl>(image_backend_, state_);
     grpc::ServerBuilder builder;
     builder.RegisterService(runtime_service_.get());
@@ -127,8 +127,7 @@ TEST_F(ServiceTest, EveryMethodAnswersThroughTheWrapper) {
       const google::protobuf::MethodDescriptor* method = service->method(i);
       std::string full_name = method->service()->full_name() + "/" + method->name();
       const google::protobuf::Message* request =
-          google::protobuf::MessageFactory::generated_factory()->GetPrototype(
-              method->input_type());
+          google::protobuf::MessageFactory::generated_factory()->GetPrototype(method->input_type());
       int responses = 0;
       grpc::Status status = CallByName(channel_, "/" + full_name, *request, &responses);
 
@@ -153,12 +152,11 @@ TEST_F(ServiceTest, EveryMethodIsRefusedUntilReady) {
     for (int i = 0; i < service->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* method = service->method(i);
       const google::protobuf::Message* request =
-          google::protobuf::MessageFactory::generated_factory()->GetPrototype(
-              method->input_type());
+          google::protobuf::MessageFactory::generated_factory()->GetPrototype(method->input_type());
       int responses = 0;
-      grpc::Status status = CallByName(
-          channel_, "/" + method->service()->full_name() + "/" + method->name(), *request,
-          &responses);
+      grpc::Status status =
+          CallByName(channel_, "/" + method->service()->full_name() + "/" + method->name(),
+                     *request, &responses);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << method->full_name();
     }
   }

@@ -88,8 +88,8 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
   };
 }
 
-absl::Status ApplySection(const toml::table& table, const std::string& name,
-                          const Section& section, const std::string& origin) {
+absl::Status ApplySection(const toml::table& table, const std::string& name, const Section& section,
+                          const std::string& origin) {
   for (const auto& [key, node] : table) {
     std::string full_key = absl::StrCat(name, ".", std::string(key.str()));
     auto setter = section.find(std::string(key.str()));
@@ -114,8 +114,8 @@ absl::Status CheckPath(const std::string& key, const std::string& path) {
 }
 
 bool IsHostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.';
 }
 
 // host[:port], where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
@@ -168,9 +168,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& o
   try {
     root = toml::parse(text, origin);
   } catch (const toml::parse_error& error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "parse ", origin, " at line ", error.source().begin.line, " column ",
-        error.source().begin.column, ": ", std::string(error.description())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parse ", origin, " at line ", error.source().begin.line, " column ",
+                     error.source().begin.column, ": ", std::string(error.description())));
   }
 
   Config config;
@@ -210,9 +210,8 @@ absl::Status ValidateConfig(const Config& config) {
 
   // A unix socket path must fit sockaddr_un.sun_path (108 bytes with its NUL).
   if (config.daemon.listen.size() > kMaxSocketPath) {
-    return absl::InvalidArgumentError(absl::StrCat("daemon.listen must be at most ",
-                                                   kMaxSocketPath, " bytes, got \"",
-                                                   config.daemon.listen, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("daemon.listen must be at most ", kMaxSocketPath,
+                                                   " bytes, got \"", config.daemon.listen, "\""));
   }
 
   static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};

@@ -84,8 +84,8 @@ struct Config {
 absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& origin);
 
 // Checks values without touching the system: paths absolute and free of NUL and newline
-// characters, a socket path that fits sockaddr_un, a known log level, registries of the form host[:port] with a port in 1..65535.
-// Errors are InvalidArgument naming the key and the value.
+// characters, a socket path that fits sockaddr_un, a known log level, registries of the form
+// host[:port] with a port in 1..65535. Errors are InvalidArgument naming the key and the value.
 absl::Status ValidateConfig(const Config& config);
 
 // Reads and parses the file at `path`. A missing file gives the defaults when `must_exist` is

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <grpcpp/resource_quota.h>
@@ -29,6 +30,9 @@ constexpr int kMaxServerThreads = 64;
 
 // Largest request accepted, as large as the kubelet's own limit.
 constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+
+// Pause between two checks for calls in flight during a shutdown.
+constexpr std::chrono::milliseconds kDrainPollInterval(10);
 
 // Permissions of the CRI socket: root and the socket's group only.
 constexpr mode_t kSocketMode = 0660;
@@ -87,9 +91,20 @@ absl::Status Daemon::Start() {
 void Daemon::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
   serving_.MarkNotReady();
-  Log()->info("berthd stopping grace_ms={}", grace.count());
+  Log()->info("berthd stopping grace_ms={} calls_in_flight={}", grace.count(),
+              serving_.unary_calls_in_flight());
 
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  // gRPC's own grace period would also wait for idle client connections (a kubelet keeps one
+  // open), so the wait for calls in flight happens here and gRPC then stops at once,
+  // cancelling streams and whatever calls are left.
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (serving_.unary_calls_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kDrainPollInterval);
+  }
+  if (int left = serving_.unary_calls_in_flight(); left > 0) {
+    Log()->warn("cancelling calls still in flight after the grace period calls={}", left);
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   server_.reset();
 

@@ -30,9 +30,9 @@ class Daemon {
   // the services ready. On error nothing is left listening.
   absl::Status Start();
 
-  // Refuses new calls, lets calls in flight finish for up to `grace`, cancels the rest, and
-  // removes the socket. Containers, shims and mounts are left alone, so they keep running
-  // across a restart. Safe to call more than once.
+  // Rejects new calls, lets unary calls in flight finish for up to `grace`, cancels the rest
+  // (and every stream), and removes the socket. Containers, shims and mounts are left alone, so
+  // they keep running across a restart. Safe to call more than once.
   void Shutdown(std::chrono::milliseconds grace);
 
  private:
