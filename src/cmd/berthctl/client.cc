@@ -38,9 +38,9 @@ Timeout Client::PullTimeout() const {
   return options_.pull_timeout;
 }
 
-void Client::DebugPrint(const char* what, const google::protobuf::Message& message) const {
+void Client::DebugPrint(const char* label, const google::protobuf::Message& message) const {
   absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(message);
-  std::cerr << "debug: " << what << " " << message.GetDescriptor()->name() << ": "
+  std::cerr << "debug: " << label << " " << message.GetDescriptor()->name() << ": "
             << (tree.ok() ? tree->dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                           : std::string(tree.status().message()))
             << "\n";

@@ -1,5 +1,5 @@
-// The gRPC connection of berthctl to a CRI endpoint, and the one place that turns gRPC results
-// into absl::Status.
+// The gRPC connection of berthctl to a CRI endpoint. Client::Call is the one place that turns
+// gRPC results into absl::Status.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -20,24 +20,24 @@ namespace berth::ctl {
 struct GlobalOptions {
   // gRPC target of the CRI socket, e.g. unix:///run/berth/berth.sock.
   std::string endpoint;
-  // Deadline of requests that only read state; zero means none. Default 2s.
+  // Deadline of requests that only read state, or zero for none. Default 2s.
   std::chrono::milliseconds timeout{2000};
-  // Deadline of image pulls; zero means none. Default 30m.
+  // Deadline of image pulls, or zero for none. Default 30m.
   std::chrono::milliseconds pull_timeout{std::chrono::minutes(30)};
   // Print every request and response on stderr.
   bool debug = false;
 };
 
-// How long one request may take; nullopt means no deadline.
+// How long one request may take, or nullopt for no deadline.
 using Timeout = std::optional<std::chrono::milliseconds>;
 
 class Client {
  public:
-  // Requests that change state (create, start, stop, remove) may take this much longer than
-  // --timeout: they wait on processes, mounts and networking.
+  // Extra time for requests that change state (create, start, stop, remove), because they wait
+  // on processes, mounts and networking.
   static constexpr std::chrono::minutes kChangeAllowance{2};
 
-  // Prepares a channel to options.endpoint; nothing connects until the first request.
+  // Prepares a channel to options.endpoint. Nothing connects until the first request.
   explicit Client(const GlobalOptions& options);
 
   // Deadlines for the three kinds of requests, as GlobalOptions describes them. `extra` is
@@ -83,7 +83,7 @@ class Client {
     return copy;
   }
 
-  void DebugPrint(const char* what, const google::protobuf::Message& message) const;
+  void DebugPrint(const char* label, const google::protobuf::Message& message) const;
   absl::Status FromGrpc(const grpc::Status& status, Timeout timeout) const;
 
   GlobalOptions options_;

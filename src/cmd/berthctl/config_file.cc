@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-// Converts one YAML node; `path` names it in errors.
+// Converts one YAML node. `path` names the node in errors.
 absl::StatusOr<json> NodeToJson(const YAML::Node& node, const std::string& path) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
@@ -25,7 +25,7 @@ absl::StatusOr<json> NodeToJson(const YAML::Node& node, const std::string& path)
       return json(nullptr);
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
-      // A plain (unquoted) scalar has the tag "?"; quoted ones have "!".
+      // yaml-cpp tags a plain (unquoted) scalar "?" and a quoted one "!".
       const bool plain = node.Tag() == "?";
       if (plain && (text.empty() || text == "~" || text == "null" || text == "Null" ||
                     text == "NULL")) {
@@ -67,7 +67,8 @@ absl::StatusOr<json> ParseJson(std::string_view text) {
     return json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
                        /*ignore_comments=*/true);
   } catch (const json::exception& e) {
-    // nlohmann prefixes its messages with "[json.exception.<kind>.<id>] "; the rest says where.
+    // nlohmann prefixes its messages with "[json.exception.<kind>.<id>] ", and the rest gives
+    // the position.
     std::string message = e.what();
     if (const size_t end = message.find("] "); message.starts_with("[") && end != message.npos) {
       message = message.substr(end + 2);
@@ -102,13 +103,13 @@ absl::Status ParseConfig(std::string_view text, ConfigFormat format,
                          google::protobuf::Message* message) {
   absl::StatusOr<json> tree = format == ConfigFormat::kJson ? ParseJson(text) : YamlToJson(text);
   if (!tree.ok()) return tree.status();
-  if (tree->is_null()) return absl::InvalidArgumentError("the file holds no settings");
+  if (tree->is_null()) return absl::InvalidArgumentError("the file is empty");
 
   absl::StatusOr<json> conformed = ConformToMessage(*tree, *message->GetDescriptor());
   if (!conformed.ok()) return conformed.status();
 
-  // ConformToMessage has already checked names and types, so an error here is unexpected; it is
-  // reported with the parser's own words.
+  // ConformToMessage has already checked names and types, so an error here is unexpected. It is
+  // reported in the parser's own words.
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   message->Clear();

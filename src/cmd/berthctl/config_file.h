@@ -22,8 +22,8 @@ enum class ConfigFormat { kJson, kYaml };
 ConfigFormat DetectConfigFormat(std::string_view path, std::string_view content);
 
 // Parses YAML into a JSON tree. Quoted scalars and plain scalars both become strings, except
-// that empty, "~" and "null" plain scalars become null: typing values is left to
-// ConformToMessage, which knows each field's type. A syntax error is InvalidArgument with the
+// that empty, "~" and "null" plain scalars become null. ConformToMessage later gives each value
+// the type of its field. A syntax error is InvalidArgument with the
 // line and column.
 absl::StatusOr<nlohmann::json> YamlToJson(std::string_view text);
 

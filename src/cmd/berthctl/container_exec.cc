@@ -1,5 +1,5 @@
 // The exec verb: runs a command in a container. Only the synchronous form (CRI ExecSync) is
-// available; interactive exec needs the streaming server.
+// available, because interactive exec needs the streaming server.
 #include <iostream>
 
 #include "absl/strings/str_cat.h"

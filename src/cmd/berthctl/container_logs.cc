@@ -60,9 +60,10 @@ class LogReader {
     }
   }
 
-  // After reading to the end: whether the path now names another file, or the file shrank.
-  // Either way the reader starts over on the file the path names now.
-  absl::StatusOr<bool> RestartIfReplaced() {
+  // Checks, after reading to the end, whether the path now names another file or the file
+  // shrank, and if so starts over on the file the path names now. Lines written to a replaced
+  // file after the last read are appended to `leftover` first.
+  absl::StatusOr<bool> RestartIfReplaced(std::string* leftover) {
     struct stat open_file {};
     struct stat named_file {};
     if (::fstat(fd_.get(), &open_file) != 0) return ErrnoError(errno, "fstat", path_);
@@ -72,6 +73,7 @@ class LogReader {
       return ErrnoError(errno, "stat", path_);
     }
     if (named_file.st_ino != open_file.st_ino || named_file.st_dev != open_file.st_dev) {
+      BERTH_RETURN_IF_ERROR(ReadAvailable(leftover));
       BERTH_RETURN_IF_ERROR(Open());
       return true;
     }
@@ -105,8 +107,10 @@ absl::Status Follow(Session& session, const std::string& id, const LogsOptions& 
     if (last_round) break;
 
     if (data.empty()) {
-      absl::StatusOr<bool> restarted = reader->RestartIfReplaced();
+      std::string leftover;
+      absl::StatusOr<bool> restarted = reader->RestartIfReplaced(&leftover);
       if (!restarted.ok()) return restarted.status();
+      PrintEntries(decoder->Feed(leftover), options.timestamps);
       if (*restarted) continue;
     }
 

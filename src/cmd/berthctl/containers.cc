@@ -166,9 +166,9 @@ absl::StatusOr<int> RunPs(Session& session, const PsOptions& options) {
     std::cout << ContainersTable(containers, *pod_names, {options.no_trunc, NowNanos()});
     return 0;
   }
-  runtime::v1::ListContainersResponse shown;
-  for (auto& container : containers) *shown.add_containers() = std::move(container);
-  absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(shown);
+  runtime::v1::ListContainersResponse filtered;
+  for (auto& container : containers) *filtered.add_containers() = std::move(container);
+  absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(filtered);
   if (!tree.ok()) return tree.status();
   std::cout << RenderTree(*tree, *format);
   return 0;
@@ -196,7 +196,7 @@ absl::Status RemoveOneContainer(Session& session, const std::string& id, bool fo
       ContainerStatus(session, id, /*verbose=*/false);
   if (!status.ok()) return status.status();
   if (status->status().state() == runtime::v1::CONTAINER_RUNNING) {
-    // Like crictl, refuse to remove a running container unless told to.
+    // Like crictl, reject removing a running container unless --force is given.
     if (!force) {
       return absl::FailedPreconditionError(absl::StrCat(
           "container ", id, " is running; stop it first (stop) or use --force"));
@@ -210,7 +210,7 @@ absl::Status RemoveOneContainer(Session& session, const std::string& id, bool fo
 
 absl::StatusOr<int> RunRm(Session& session, bool force, bool all, const Args& args) {
   if (all == !args.empty()) {
-    return absl::InvalidArgumentError("give the containers to remove, or --all (not both)");
+    return absl::InvalidArgumentError("expected container ids to remove or --all, not both");
   }
   Args ids = args;
   if (all) {
@@ -233,7 +233,7 @@ struct RunOptions {
   AuthFlags auth;
 };
 
-// Pulls the container's image when asked to, or when the runtime does not have it.
+// Pulls the container's image when --with-pull is given, or when the runtime does not have it.
 absl::Status EnsureImage(Session& session, const RunOptions& options,
                          const runtime::v1::ContainerConfig& config,
                          const runtime::v1::PodSandboxConfig& sandbox) {
@@ -250,7 +250,7 @@ absl::Status EnsureImage(Session& session, const RunOptions& options,
 
 absl::StatusOr<int> RunRun(Session& session, const RunOptions& options, const Args& args) {
   if (options.with_pull && options.no_pull) {
-    return absl::InvalidArgumentError("--with-pull and --no-pull contradict each other");
+    return absl::InvalidArgumentError("--with-pull and --no-pull cannot be used together");
   }
   absl::StatusOr<runtime::v1::ContainerConfig> config = LoadContainerConfig(args[0]);
   if (!config.ok()) return config.status();

@@ -65,11 +65,13 @@ bool ContainerUsesImage(const runtime::v1::Container& container, const std::stri
     if (id.starts_with("sha256:")) id.remove_prefix(7);
     return id;
   };
-  const std::string_view wanted = strip(image);
+  const std::string_view expected_id = strip(image);
   for (const std::string* id : {&container.image_id(), &container.image_ref(),
                                 &container.image().image()}) {
     const std::string_view candidate = strip(*id);
-    if (!wanted.empty() && candidate.size() == 64 && candidate.starts_with(wanted)) return true;
+    if (!expected_id.empty() && candidate.size() == 64 && candidate.starts_with(expected_id)) {
+      return true;
+    }
   }
   return false;
 }

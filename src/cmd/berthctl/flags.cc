@@ -214,8 +214,8 @@ absl::Status FlagSet::ParseLong(const std::vector<std::string>& args, size_t* in
 
 absl::Status FlagSet::ParseShort(const std::vector<std::string>& args, size_t* index) {
   const std::string& arg = args[*index];
-  // Walk a cluster such as -aq; a flag that takes a value ends the cluster, taking the rest of
-  // the argument (-n5) or else the next argument (-n 5).
+  // Walk a cluster such as -aq. A flag that takes a value ends the cluster: its value is the rest
+  // of the argument (-n5), or else the next argument (-n 5).
   for (size_t pos = 1; pos < arg.size(); ++pos) {
     const char c = arg[pos];
     if (c == 'h') {

@@ -3,8 +3,9 @@
 // Flags are declared by binding them to variables, then Parse() walks the arguments:
 //   --name value, --name=value, -n value, -nvalue, -abc (several boolean short flags),
 //   --flag / --flag=false for booleans, and "--" to end the flags.
-// Flags may come before, between or after the positional arguments, unless the set is told to
-// stop at the first positional argument (as `exec` does, so the command's own flags pass through).
+// Flags may come before, between or after the positional arguments. With
+// set_stop_at_first_positional(true) they end at the first positional argument, which lets
+// `exec` pass the command's own flags through.
 #pragma once
 
 #include <chrono>
@@ -32,8 +33,8 @@ class FlagSet {
   FlagSet& operator=(const FlagSet&) = delete;
 
   // Each Add* binds a flag to a variable that must outlive the FlagSet. `name` is the long name
-  // without dashes; `short_name` is one character, or 0 for none. `value_name` names the value in
-  // the help text (e.g. "ID"), and `help` says what the flag does, including its default.
+  // without dashes. `short_name` is one character, or 0 for none. `value_name` names the value in
+  // the help text (e.g. "ID"), and `help` describes the flag, including its default.
   void AddBool(std::string name, char short_name, bool* value, std::string help);
   void AddString(std::string name, char short_name, std::string* value, std::string value_name,
                  std::string help);

@@ -21,7 +21,7 @@ absl::StatusOr<runtime::v1::AuthConfig> MakeAuthConfig(const AuthFlags& flags) {
   if (!flags.creds.empty()) {
     const size_t colon = flags.creds.find(':');
     if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError("--creds wants USERNAME:PASSWORD");
+      return absl::InvalidArgumentError("invalid --creds: expected USERNAME:PASSWORD");
     }
     auth.set_username(flags.creds.substr(0, colon));
     auth.set_password(flags.creds.substr(colon + 1));
@@ -29,7 +29,7 @@ absl::StatusOr<runtime::v1::AuthConfig> MakeAuthConfig(const AuthFlags& flags) {
   if (!flags.auth.empty()) {
     std::string decoded;
     if (!absl::Base64Unescape(flags.auth, &decoded) || decoded.find(':') == std::string::npos) {
-      return absl::InvalidArgumentError("--auth wants the base64 of USERNAME:PASSWORD");
+      return absl::InvalidArgumentError("invalid --auth: expected the base64 of USERNAME:PASSWORD");
     }
     auth.set_auth(flags.auth);
   }
@@ -147,7 +147,7 @@ absl::Status RemoveImage(Session& session, const runtime::v1::Image& image) {
 
 absl::StatusOr<int> RunRemoveImages(Session& session, bool all, const Args& args) {
   if (all == !args.empty()) {
-    return absl::InvalidArgumentError("give the images to remove, or --all (not both)");
+    return absl::InvalidArgumentError("expected images to remove or --all, not both");
   }
   if (all) {
     absl::StatusOr<runtime::v1::ListImagesResponse> list =

@@ -7,7 +7,7 @@
 namespace berth::ctl {
 namespace {
 
-// Splits off the text up to the next space; returns false when there is no space.
+// Splits off the text up to the next space. Returns false when there is no space.
 bool NextField(std::string_view* rest, std::string_view* field) {
   const size_t space = rest->find(' ');
   if (space == std::string_view::npos) return false;
@@ -23,7 +23,7 @@ absl::StatusOr<LogLine> ParseCriLogLine(std::string_view line) {
   std::string_view rest = line;
   std::string_view timestamp, stream, tags;
   if (!NextField(&rest, &timestamp) || timestamp.empty() || !NextField(&rest, &stream)) {
-    return absl::InvalidArgumentError("log line lacks a time stamp and stream");
+    return absl::InvalidArgumentError("log line is missing the time stamp or the stream");
   }
   // The content may be empty, in which case the separator after the tags may be missing too.
   if (!NextField(&rest, &tags)) {

@@ -1,8 +1,9 @@
 // Decoding CRI container log files.
 //
-// Each line of a CRI log file reads "<timestamp> <stream> <tags> <content>": an RFC 3339 time,
-// "stdout" or "stderr", and tags separated by ':' whose first is "P" for a partial line (the
-// content continues on the next line of the same stream) or "F" for the end of a line.
+// Each line of a CRI log file reads "<timestamp> <stream> <tags> <content>". The timestamp is in
+// RFC 3339 form and the stream is "stdout" or "stderr". Tags are separated by ':', and the first
+// is "P" for a partial line, whose content continues on the next line of the same stream, or "F"
+// for the end of a line.
 #pragma once
 
 #include <map>
@@ -42,10 +43,10 @@ absl::StatusOr<LogLine> ParseCriLogLine(std::string_view line);
 // Joins partial lines, keeping one pending line per stream.
 class LogAssembler {
  public:
-  // Adds a parsed line; returns the entry it completes, or nothing when it was partial.
+  // Adds a parsed line and returns the entry it completes, or nothing when it was partial.
   std::optional<LogEntry> Add(LogLine line);
 
-  // Returns the lines still pending (each marked incomplete) and forgets them.
+  // Returns the lines still pending, each marked incomplete, and clears them.
   std::vector<LogEntry> Flush();
 
  private:
@@ -55,7 +56,7 @@ class LogAssembler {
 // Decodes a log file that arrives in pieces, as when following a growing file.
 class LogDecoder {
  public:
-  // Feeds the next bytes of the file; returns the entries they complete. Text after the last
+  // Feeds the next bytes of the file and returns the entries they complete. Text after the last
   // newline waits for the next Feed().
   std::vector<LogEntry> Feed(std::string_view bytes);
 
@@ -85,7 +86,7 @@ struct DecodedLog {
 // newline is decoded as well. Pending partial lines are appended at the end, marked incomplete.
 DecodedLog DecodeCriLog(std::string_view text);
 
-// Keeps the last `count` entries; a negative count keeps them all.
+// Keeps the last `count` entries, or all of them when `count` is negative.
 void KeepLastEntries(std::vector<LogEntry>* entries, int64_t count);
 
 // Formats an entry for printing: the content (after the time stamp and a space, when

@@ -92,9 +92,9 @@ absl::StatusOr<int> RunPods(Session& session, const PodsOptions& options) {
     std::cout << PodsTable(pods, {options.no_trunc, NowNanos()});
     return 0;
   }
-  runtime::v1::ListPodSandboxResponse shown;
-  for (auto& pod : pods) *shown.add_items() = std::move(pod);
-  absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(shown);
+  runtime::v1::ListPodSandboxResponse filtered;
+  for (auto& pod : pods) *filtered.add_items() = std::move(pod);
+  absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(filtered);
   if (!tree.ok()) return tree.status();
   std::cout << RenderTree(*tree, *format);
   return 0;
@@ -125,7 +125,7 @@ absl::Status RemoveOnePod(Session& session, const std::string& id, bool force) {
   if (force) {
     BERTH_RETURN_IF_ERROR(StopPod(session, id));
   } else {
-    // Like crictl, refuse to remove a pod that still runs unless told to.
+    // Like crictl, reject removing a ready pod unless --force is given.
     absl::StatusOr<runtime::v1::PodSandboxStatusResponse> status =
         PodStatus(session, id, /*verbose=*/false);
     if (!status.ok()) return status.status();
@@ -141,7 +141,7 @@ absl::Status RemoveOnePod(Session& session, const std::string& id, bool force) {
 
 absl::StatusOr<int> RunRmp(Session& session, bool force, bool all, const Args& args) {
   if (all == !args.empty()) {
-    return absl::InvalidArgumentError("give the pods to remove, or --all (not both)");
+    return absl::InvalidArgumentError("expected pod ids to remove or --all, not both");
   }
   Args ids = args;
   if (all) {

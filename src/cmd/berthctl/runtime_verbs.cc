@@ -46,7 +46,7 @@ absl::StatusOr<int> RunInfo(Session& session, const std::string& output) {
   if (!response.ok()) return response.status();
 
   // The response without its info map, then each info entry as a key of its own beside
-  // "status", the layout crictl users know.
+  // "status", which is the layout crictl prints.
   runtime::v1::StatusResponse without_info = *response;
   without_info.clear_info();
   absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(without_info);

@@ -63,7 +63,7 @@ absl::StatusOr<bool> AsBool(const json& value, const std::string& path) {
 }
 
 // Reads an integer field value of the given signedness and width and checks its range. JSON
-// numbers and decimal text are accepted; fractions are not.
+// numbers and decimal text are accepted, fractions are not.
 absl::StatusOr<json> AsInteger(const json& value, const std::string& path, bool is_signed,
                                int bits) {
   const std::string expected =
@@ -152,8 +152,8 @@ absl::StatusOr<json> ConformSingle(const json& value, const FieldDescriptor& fie
     case FieldDescriptor::CPPTYPE_STRING: {
       absl::StatusOr<std::string> text = AsText(value, path);
       if (!text.ok()) return text.status();
-      // Bytes fields (such as an environment value) are written in config files as plain text;
-      // proto3 JSON wants them base64-encoded.
+      // Bytes fields (such as an environment value) are written in config files as plain text,
+      // and proto3 JSON expects them base64-encoded.
       if (field.type() == FieldDescriptor::TYPE_BYTES) return json(absl::Base64Escape(*text));
       return json(*text);
     }

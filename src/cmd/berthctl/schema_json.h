@@ -1,11 +1,11 @@
 // Shapes a loosely typed JSON tree into the proto3 JSON form of one message type.
 //
 // Config files come in JSON or YAML, with snake_case proto names or lowerCamel JSON names, and
-// YAML gives every plain scalar as text. Walking the tree alongside the message's descriptor
-// turns each value into what the proto3 JSON parser expects for its field (text "3" for a uint32
-// becomes 3, a bool written as "true" becomes true, a number given for a string field becomes
-// text, plain text for a bytes field is base64-encoded), and names the field of any value that
-// does not fit.
+// YAML gives every plain scalar as text. ConformToMessage walks the tree alongside the message's
+// descriptor and turns each value into what the proto3 JSON parser expects for its field. For
+// example, text "3" for a uint32 becomes 3, "true" for a bool becomes true, a number for a string
+// field becomes text, and plain text for a bytes field is base64-encoded. A value that does not
+// fit is reported with the path of its field.
 #pragma once
 
 #include <google/protobuf/descriptor.h>

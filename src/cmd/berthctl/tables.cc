@@ -75,7 +75,7 @@ std::string HumanDuration(int64_t nanos) {
   if (minutes == 1) return "About a minute";
   if (minutes < 60) return absl::StrCat(minutes, " minutes");
 
-  // Hours are rounded to the nearest; longer units count whole ones.
+  // Hours are rounded to the nearest hour, while longer units count whole ones.
   const int64_t hours = (seconds + 1800) / 3600;
   if (hours == 1) return "About an hour";
   if (hours < 48) return absl::StrCat(hours, " hours");

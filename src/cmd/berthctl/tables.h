@@ -32,7 +32,8 @@ std::string CreatedAgo(int64_t created_nanos, int64_t now_nanos);
 // or unchanged when `no_trunc` is set.
 std::string ShortId(std::string_view id, bool no_trunc);
 
-// State names as crictl shows them: Ready, NotReady; Created, Running, Exited, Unknown.
+// State names as crictl shows them: Ready and NotReady for pods, Created, Running, Exited and
+// Unknown for containers.
 std::string PodStateName(runtime::v1::PodSandboxState state);
 std::string ContainerStateName(runtime::v1::ContainerState state);
 
@@ -52,7 +53,7 @@ std::string PodsTable(const std::vector<runtime::v1::PodSandbox>& pods,
                       const TableOptions& options);
 
 // `berthctl ps`: CONTAINER, IMAGE, CREATED, STATE, NAME, ATTEMPT, POD ID, POD. `pod_names` maps
-// sandbox ids to pod names; a missing id leaves the POD column empty.
+// sandbox ids to pod names, and a missing id leaves the POD column empty.
 std::string ContainersTable(const std::vector<runtime::v1::Container>& containers,
                             const std::map<std::string, std::string>& pod_names,
                             const TableOptions& options);

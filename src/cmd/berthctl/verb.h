@@ -1,4 +1,4 @@
-// What every berthctl verb is made of, and the helpers verbs share.
+// The parts of a berthctl verb, and helpers shared by several verbs.
 #pragma once
 
 #include <cstddef>
@@ -39,8 +39,8 @@ class Session {
 
 using Args = std::vector<std::string>;
 
-// Runs a verb once its flags are parsed; returns the process exit code, or an error that the
-// caller prints (and then exits with 1).
+// Runs a verb once its flags are parsed. Returns the process exit code, or an error that the
+// caller prints before exiting with 1.
 using Action = std::function<absl::StatusOr<int>(Session& session, const Args& args)>;
 
 inline constexpr size_t kAnyCount = std::numeric_limits<size_t>::max();
@@ -59,7 +59,7 @@ struct Verb {
   bool flags_end_at_first_arg = false;
   // Declares the verb's flags, bound to state that the returned action keeps.
   std::function<Action(FlagSet& flags)> setup;
-  // Other names the verb answers to.
+  // Other names that select the verb.
   std::vector<std::string> aliases = {};
 };
 
@@ -98,11 +98,11 @@ absl::StatusOr<std::string> PullImage(Session& session, const std::string& image
                                       const AuthFlags& auth,
                                       const runtime::v1::PodSandboxConfig* sandbox);
 
-// Whether the runtime has `image` (CRI ImageStatus answers with an empty image when absent).
+// Returns whether the runtime has `image` (CRI ImageStatus returns an empty image when absent).
 absl::StatusOr<bool> HasImage(Session& session, const std::string& image);
 
-// Pod steps shared by runp, rmp and run: create a pod sandbox and return its id; stop one;
-// remove one.
+// Pod steps shared by runp, rmp and run: RunPod creates a pod sandbox and returns its id,
+// StopPod stops one and RemovePod removes one.
 absl::StatusOr<std::string> RunPod(Session& session, const runtime::v1::PodSandboxConfig& config,
                                    const std::string& handler);
 absl::Status StopPod(Session& session, const std::string& id);

@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/file.h"
@@ -19,7 +23,7 @@ namespace v1 = runtime::v1;
 
 constexpr int64_t kSecond = 1000000000;
 
-// Canned answers for the RPCs berthctl uses, and a record of every request.
+// Canned responses for the RPCs berthctl uses, and a record of every request.
 class FakeRuntime final : public v1::RuntimeService::Service {
  public:
   grpc::Status RunPodSandbox(grpc::ServerContext*, const v1::RunPodSandboxRequest* request,
@@ -406,6 +410,39 @@ TEST_F(CliTest, LogsSplitsStreamsAndJoinsPartials) {
   ASSERT_EQ(result.status, 0) << result.err;
   EXPECT_EQ(result.out, "two\n");
   EXPECT_EQ(result.err, "problem\n");
+}
+
+TEST_F(CliTest, LogsFollowsGrowthAndRotation) {
+  const std::string log = Write("c1.log", "2024-01-01T00:00:00Z stdout F first\n");
+  {
+    std::lock_guard lock(runtime_.mu);
+    runtime_.container_status["c1"].set_log_path(log);
+    runtime_.container_status["c1"].set_state(v1::CONTAINER_RUNNING);
+  }
+
+  // While berthctl follows, the log grows (with a line split across two writes), is rotated
+  // to c1.log.1 and continued in a new c1.log, and then the container exits.
+  std::thread writer([&] {
+    const auto append = [&](const std::string& text) {
+      std::ofstream(log, std::ios::app) << text << std::flush;
+    };
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    append("2024-01-01T00:00:01Z stdout P sec");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    append("ond half\n2024-01-01T00:00:01Z stdout F !\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(::rename(log.c_str(), (log + ".1").c_str()), 0);
+    append("2024-01-01T00:00:02Z stderr F after rotation\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::lock_guard lock(runtime_.mu);
+    runtime_.container_status["c1"].set_state(v1::CONTAINER_EXITED);
+  });
+  Result result = Run({"logs", "-f", "c1"});
+  writer.join();
+
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(result.out, "first\nsecond half!\n");
+  EXPECT_EQ(result.err, "after rotation\n");
 }
 
 TEST_F(CliTest, LogsReportsMissingFile) {

@@ -196,6 +196,14 @@ TEST(ParseConfigTest, NullAndEmptyValuesAreLeftUnset) {
   EXPECT_TRUE(pod.hostname().empty());
 }
 
+TEST(ParseConfigTest, QuotedNullWordsStayText) {
+  PodSandboxConfig pod;
+  ASSERT_TRUE(ParseConfig("hostname: \"~\"\nlog_directory: 'null'\n", ConfigFormat::kYaml, &pod)
+                  .ok());
+  EXPECT_EQ(pod.hostname(), "~");
+  EXPECT_EQ(pod.log_directory(), "null");
+}
+
 TEST(ParseConfigTest, ErrorsNameTheField) {
   PodSandboxConfig pod;
   absl::Status status = ParseConfig("metadata:\n  attempt: many\n", ConfigFormat::kYaml, &pod);

@@ -15,7 +15,7 @@ TEST(MessageToJsonTreeTest, UsesJsonNamesAndPrintsDefaults) {
   absl::StatusOr<nlohmann::ordered_json> tree = MessageToJsonTree(status);
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ((*tree)["id"], "abc");
-  EXPECT_EQ((*tree)["createdAt"], "1700000000000000000");  // int64 as text, as proto3 JSON says
+  EXPECT_EQ((*tree)["createdAt"], "1700000000000000000");  // int64 as text, as proto3 JSON specifies
   EXPECT_EQ((*tree)["state"], "SANDBOX_READY");           // the default value is printed
   EXPECT_EQ((*tree)["metadata"]["attempt"], 0);
   EXPECT_EQ((*tree)["runtimeHandler"], "");
