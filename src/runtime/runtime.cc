@@ -193,6 +193,18 @@ absl::Status Runtime::Kill(const std::string& id, int signal, bool all) {
   return absl::OkStatus();
 }
 
+absl::Status Runtime::ReopenLog(const std::string& id) {
+  BERTH_RETURN_IF_ERROR(CheckKnown(id));
+  ShimPaths paths{DirOf(id)};
+  absl::StatusOr<nlohmann::json> answer =
+      CallShim(paths.socket(), {{"op", "reopen-log"}}, absl::Now() + kCallTimeout);
+  if (absl::IsUnavailable(answer.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, " is not running: no log to reopen"));
+  }
+  return Annotate(answer.status(), absl::StrCat("reopen log of container ", id));
+}
+
 absl::StatusOr<ContainerState> Runtime::State(const std::string& id) {
   BERTH_RETURN_IF_ERROR(CheckKnown(id));
   ShimPaths paths{DirOf(id)};

@@ -60,6 +60,10 @@ class Runtime {
   // container that already stopped is success; an unknown id is NotFound.
   absl::Status Kill(const std::string& id, int signal, bool all = false);
 
+  // Makes the shim reopen the CRI log file, after kubelet rotated it. FailedPrecondition when the
+  // shim has gone (the container stopped and its output was written).
+  absl::Status ReopenLog(const std::string& id);
+
   // Returns the state from the shim or, when the shim has gone, from the exit record it left
   // (status unknown, reason "ShimGone", when there is none). An unknown id is NotFound.
   absl::StatusOr<ContainerState> State(const std::string& id);

@@ -208,6 +208,12 @@ TEST_F(RuntimeE2eTest, RunsLogsExecsAndCleansUp) {
   // ash runs the last command of -c in its own process, so pid 1 of the new namespace is sleep.
   EXPECT_EQ(pid_one->stdout_data.substr(0, 5), "sleep") << "new pid namespace";
 
+  // Rotation as kubelet does it: rename, then ask for a new file.
+  std::string log_path = JoinPath(tmp_, "logs/c1.log");
+  ASSERT_EQ(::rename(log_path.c_str(), (log_path + ".1").c_str()), 0);
+  ASSERT_TRUE(runtime_->ReopenLog("c1").ok());
+  EXPECT_TRUE(PathExists(log_path));
+
   ASSERT_TRUE(runtime_->Kill("c1", SIGKILL).ok());
   auto stopped = runtime_->Wait("c1", absl::Seconds(10));
   ASSERT_TRUE(stopped.ok()) << stopped.status();
