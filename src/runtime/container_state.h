@@ -1,5 +1,5 @@
-// What the runtime knows about one container: its status, pid, times and how it ended. The shim
-// keeps it and writes it to its state directory; the client reads it from the shim or the files.
+// The runtime's record of one container: its status, pid, times and how it ended. The shim
+// keeps it and writes it to its state directory. The client reads it from the shim or the files.
 #pragma once
 
 #include <cstdint>

@@ -41,7 +41,7 @@ absl::Status ValidateId(const std::string& id) {
       absl::StrCat("invalid container id \"", id, "\": use 1-128 of [A-Za-z0-9_.-]"));
 }
 
-// Reads the answer line the shim writes to the result pipe. It stops at the newline rather than
+// Reads the response line the shim writes to the result pipe. It stops at the newline rather than
 // at end of file, because the blocked container process still holds a copy of the pipe.
 absl::StatusOr<std::string> ReadResult(int fd, absl::Time deadline) {
   std::string data;
@@ -65,7 +65,7 @@ absl::StatusOr<std::string> ReadResult(int fd, absl::Time deadline) {
   }
 }
 
-// The last lines of the shim's log, for an error when the shim died without answering.
+// The last lines of the shim's log, for an error when the shim died without responding.
 std::string LogTail(const ShimPaths& paths) {
   absl::StatusOr<std::string> log = ReadFile(paths.log());
   if (!log.ok() || log->empty()) return "no shim log";
@@ -143,18 +143,18 @@ absl::StatusOr<ContainerState> Runtime::Create(const CreateRequest& request) {
   }
   if (line->empty()) {
     return absl::InternalError(absl::StrCat("create container ", request.id,
-                                            ": the shim exited without an answer (status ",
+                                            ": the shim exited without a response (status ",
                                             starter_status, "): ", LogTail(paths)));
   }
-  nlohmann::json answer = nlohmann::json::parse(*line, nullptr, false);
-  if (answer.is_discarded() || !answer.is_object()) {
-    return absl::InternalError(absl::StrCat("invalid answer from the shim: ", *line));
+  nlohmann::json response = nlohmann::json::parse(*line, nullptr, false);
+  if (response.is_discarded() || !response.is_object()) {
+    return absl::InternalError(absl::StrCat("invalid response from the shim: ", *line));
   }
-  if (!answer.value("ok", false)) {
-    int code = answer.value("code", static_cast<int>(absl::StatusCode::kInternal));
-    return absl::Status(static_cast<absl::StatusCode>(code), answer.value("error", "create failed"));
+  if (!response.value("ok", false)) {
+    int code = response.value("code", static_cast<int>(absl::StatusCode::kInternal));
+    return absl::Status(static_cast<absl::StatusCode>(code), response.value("error", "create failed"));
   }
-  BERTH_ASSIGN_OR_RETURN(ContainerState state, StateFromJson(answer["state"]));
+  BERTH_ASSIGN_OR_RETURN(ContainerState state, StateFromJson(response["state"]));
   cleanup.Disarm();
   log->info("container created container={} pid={}", request.id, state.pid);
   return state;
@@ -163,12 +163,12 @@ absl::StatusOr<ContainerState> Runtime::Create(const CreateRequest& request) {
 absl::Status Runtime::Start(const std::string& id) {
   BERTH_RETURN_IF_ERROR(CheckKnown(id));
   ShimPaths paths{DirOf(id)};
-  absl::StatusOr<nlohmann::json> answer =
+  absl::StatusOr<nlohmann::json> response =
       CallShim(paths.socket(), {{"op", "start"}}, absl::Now() + kCallTimeout);
-  if (absl::IsUnavailable(answer.status()) && PathExists(paths.exit())) {
+  if (absl::IsUnavailable(response.status()) && PathExists(paths.exit())) {
     return absl::FailedPreconditionError(absl::StrCat("container ", id, " has already exited"));
   }
-  if (!answer.ok()) return Annotate(answer.status(), absl::StrCat("start container ", id));
+  if (!response.ok()) return Annotate(response.status(), absl::StrCat("start container ", id));
   Logger("runtime")->info("container started container={}", id);
   return absl::OkStatus();
 }
@@ -176,10 +176,10 @@ absl::Status Runtime::Start(const std::string& id) {
 absl::Status Runtime::Kill(const std::string& id, int signal, bool all) {
   BERTH_RETURN_IF_ERROR(CheckKnown(id));
   ShimPaths paths{DirOf(id)};
-  absl::StatusOr<nlohmann::json> answer =
+  absl::StatusOr<nlohmann::json> response =
       CallShim(paths.socket(), {{"op", "kill"}, {"signal", signal}, {"all", all}},
                absl::Now() + kCallTimeout);
-  if (answer.ok() || !absl::IsUnavailable(answer.status())) return answer.status();
+  if (response.ok() || !absl::IsUnavailable(response.status())) return response.status();
   if (PathExists(paths.exit())) return absl::OkStatus();
 
   // The shim is gone without an exit record: signal whatever still runs in the cgroup.
@@ -196,22 +196,22 @@ absl::Status Runtime::Kill(const std::string& id, int signal, bool all) {
 absl::Status Runtime::ReopenLog(const std::string& id) {
   BERTH_RETURN_IF_ERROR(CheckKnown(id));
   ShimPaths paths{DirOf(id)};
-  absl::StatusOr<nlohmann::json> answer =
+  absl::StatusOr<nlohmann::json> response =
       CallShim(paths.socket(), {{"op", "reopen-log"}}, absl::Now() + kCallTimeout);
-  if (absl::IsUnavailable(answer.status())) {
+  if (absl::IsUnavailable(response.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat("container ", id, " is not running: no log to reopen"));
   }
-  return Annotate(answer.status(), absl::StrCat("reopen log of container ", id));
+  return Annotate(response.status(), absl::StrCat("reopen log of container ", id));
 }
 
 absl::StatusOr<ContainerState> Runtime::State(const std::string& id) {
   BERTH_RETURN_IF_ERROR(CheckKnown(id));
   ShimPaths paths{DirOf(id)};
-  absl::StatusOr<nlohmann::json> answer =
+  absl::StatusOr<nlohmann::json> response =
       CallShim(paths.socket(), {{"op", "state"}}, absl::Now() + kCallTimeout);
-  if (answer.ok()) return StateFromJson(*answer);
-  if (!absl::IsUnavailable(answer.status())) return answer.status();
+  if (response.ok()) return StateFromJson(*response);
+  if (!absl::IsUnavailable(response.status())) return response.status();
 
   if (PathExists(paths.exit())) return ReadStateFile(paths.exit());
   absl::StatusOr<ContainerState> last = ReadStateFile(paths.state());
@@ -226,14 +226,14 @@ absl::StatusOr<ContainerState> Runtime::State(const std::string& id) {
 absl::StatusOr<ContainerState> Runtime::Wait(const std::string& id, absl::Duration timeout) {
   BERTH_RETURN_IF_ERROR(CheckKnown(id));
   ShimPaths paths{DirOf(id)};
-  absl::StatusOr<nlohmann::json> answer =
+  absl::StatusOr<nlohmann::json> response =
       CallShim(paths.socket(), {{"op", "wait"}}, absl::Now() + timeout);
-  if (answer.ok()) return StateFromJson(*answer);
-  if (absl::IsDeadlineExceeded(answer.status())) {
+  if (response.ok()) return StateFromJson(*response);
+  if (absl::IsDeadlineExceeded(response.status())) {
     return absl::DeadlineExceededError(
         absl::StrCat("container ", id, " still running after ", absl::FormatDuration(timeout)));
   }
-  if (!absl::IsUnavailable(answer.status())) return answer.status();
+  if (!absl::IsUnavailable(response.status())) return response.status();
   return State(id);
 }
 

@@ -1,6 +1,6 @@
 // The runtime client berthd's pod module uses: it creates containers through one berth-shim per
 // container and talks to the shims over their sockets. It keeps no state in memory, so a new
-// Runtime object (after a berthd restart) sees every container a previous one created, through
+// Runtime object (after a berthd restart) finds every container a previous one created, through
 // <state_dir>/<id>/. Methods are safe to call from several threads.
 #pragma once
 

@@ -88,10 +88,10 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
   }
 
   ExecResult result;
-  std::string answer_text;
+  std::string response_text;
   Output outputs[3] = {{std::move(out_pipe[0]), &result.stdout_data},
                        {std::move(err_pipe[0]), &result.stderr_data},
-                       {std::move(result_pipe[0]), &answer_text}};
+                       {std::move(result_pipe[0]), &response_text}};
   absl::Time hard_deadline = timeout == absl::InfiniteDuration()
                                  ? absl::InfiniteFuture()
                                  : absl::Now() + timeout + kHelperGrace;
@@ -128,26 +128,26 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
   }
   ::unlink(request_file.c_str());
 
-  nlohmann::json answer = nlohmann::json::parse(answer_text, nullptr, false);
-  if (helper_killed || answer.is_discarded() || !answer.is_object()) {
+  nlohmann::json response = nlohmann::json::parse(response_text, nullptr, false);
+  if (helper_killed || response.is_discarded() || !response.is_object()) {
     return absl::InternalError(absl::StrCat("exec in container ", id, ": the exec helper ",
                                             helper_killed ? "was killed after the timeout" : "failed",
                                             " (status ", helper_status, ")"));
   }
-  if (!answer.value("ok", false)) {
-    int code = answer.value("code", static_cast<int>(absl::StatusCode::kInternal));
+  if (!response.value("ok", false)) {
+    int code = response.value("code", static_cast<int>(absl::StatusCode::kInternal));
     return absl::Status(static_cast<absl::StatusCode>(code),
-                        absl::StrCat("exec in container ", id, ": ", answer.value("error", "failed")));
+                        absl::StrCat("exec in container ", id, ": ", response.value("error", "failed")));
   }
-  for (const auto& warning : answer.value("warnings", nlohmann::json::array())) {
+  for (const auto& warning : response.value("warnings", nlohmann::json::array())) {
     Logger("runtime")->warn("exec warning container={} warning=\"{}\"", id, warning.dump());
   }
-  if (answer.value("timed_out", false)) {
+  if (response.value("timed_out", false)) {
     return absl::DeadlineExceededError(absl::StrCat("exec in container ", id, " timed out after ",
                                                     absl::FormatDuration(timeout),
                                                     "; the process was killed"));
   }
-  result.exit_code = answer.value("exit_code", -1);
+  result.exit_code = response.value("exit_code", -1);
   return result;
 }
 

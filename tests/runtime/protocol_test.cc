@@ -22,9 +22,9 @@ class ProtocolTest : public ::testing::Test {
   }
   void TearDown() override { EXPECT_TRUE(RemoveAll(tmp_).ok()); }
 
-  // Serves one connection: reads the request line and writes `answer`.
-  std::thread ServeOnce(int listener, nlohmann::json answer, std::string* request) {
-    return std::thread([listener, answer, request] {
+  // Serves one connection: reads the request line and writes `response`.
+  std::thread ServeOnce(int listener, nlohmann::json response, std::string* request) {
+    return std::thread([listener, response, request] {
       int fd = -1;
       for (int i = 0; i < 500 && fd < 0; ++i) {
         fd = ::accept(listener, nullptr, nullptr);
@@ -34,7 +34,7 @@ class ProtocolTest : public ::testing::Test {
       char buffer[1024];
       ssize_t n = ::read(fd, buffer, sizeof(buffer));
       if (n > 0) request->assign(buffer, static_cast<size_t>(n));
-      std::string line = answer.dump() + "\n";
+      std::string line = response.dump() + "\n";
       ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
       ::close(fd);
     });
@@ -48,7 +48,7 @@ TEST_F(ProtocolTest, CallReturnsState) {
   auto listener = ListenUnix(path);
   ASSERT_TRUE(listener.ok()) << listener.status();
   std::string request;
-  std::thread server = ServeOnce(listener->get(), OkAnswer({{"status", "running"}}), &request);
+  std::thread server = ServeOnce(listener->get(), OkResponse({{"status", "running"}}), &request);
   auto state = CallShim(path, {{"op", "state"}}, absl::Now() + absl::Seconds(5));
   server.join();
   ASSERT_TRUE(state.ok()) << state.status();
@@ -56,13 +56,13 @@ TEST_F(ProtocolTest, CallReturnsState) {
   EXPECT_EQ(request, "{\"op\":\"state\"}\n");
 }
 
-TEST_F(ProtocolTest, ErrorAnswerKeepsCode) {
+TEST_F(ProtocolTest, ErrorResponseKeepsCode) {
   std::string path = JoinPath(tmp_, "shim.sock");
   auto listener = ListenUnix(path);
   ASSERT_TRUE(listener.ok());
   std::string request;
   std::thread server = ServeOnce(
-      listener->get(), ErrorAnswer(absl::FailedPreconditionError("not created")), &request);
+      listener->get(), ErrorResponse(absl::FailedPreconditionError("not created")), &request);
   auto state = CallShim(path, {{"op", "start"}}, absl::Now() + absl::Seconds(5));
   server.join();
   EXPECT_EQ(state.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -77,7 +77,7 @@ TEST_F(ProtocolTest, LongSocketPath) {
   ASSERT_TRUE(listener.ok()) << listener.status();
   EXPECT_TRUE(PathExists(path));
   std::string request;
-  std::thread server = ServeOnce(listener->get(), OkAnswer(nlohmann::json::object()), &request);
+  std::thread server = ServeOnce(listener->get(), OkResponse(nlohmann::json::object()), &request);
   auto state = CallShim(path, {{"op", "state"}}, absl::Now() + absl::Seconds(5));
   server.join();
   EXPECT_TRUE(state.ok()) << state.status();

@@ -1,5 +1,5 @@
 // A Syscalls fake that records every call as one line of text and changes nothing, so tests can
-// assert the exact mount plan. Stat answers from a table of paths; missing paths are NotFound.
+// assert the exact mount plan. Stat looks paths up in a table of paths; missing paths are NotFound.
 #pragma once
 
 #include <sys/sysmacros.h>

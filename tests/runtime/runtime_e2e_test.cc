@@ -298,7 +298,7 @@ TEST_F(RuntimeE2eTest, StateAfterRestart) {
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->status, ContainerStatus::kStopped);
 
-  // Once the shim is gone, its exit record answers.
+  // Once the shim is gone, its exit record gives the state.
   for (int i = 0; i < 250 && PathExists(JoinPath(options_.state_dir, "c3/shim.sock")); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

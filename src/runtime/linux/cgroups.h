@@ -60,9 +60,10 @@ absl::StatusOr<std::vector<CgroupDir>> CgroupDirsFor(const CgroupLayout& layout,
                                                      const std::string& cgroups_path);
 
 // Returns the files to write for `resources` and `devices`, in order. On v1 and hybrid the limits
-// go to the v1 controllers and the devices controller gets a deny-all list with the given devices,
-// /dev/ptmx and /dev/pts/* allowed; on v2 the limits go to the unified files (cpu.weight from
-// shares, cpu.max, memory.max, pids.max) and devices are not restricted (that needs eBPF).
+// go to the v1 controllers. The devices controller denies everything, then allows the given
+// devices, /dev/ptmx and /dev/pts/*. On v2 the limits go to the unified files (cpu.weight from
+// shares, cpu.max, memory.max, pids.max).
+// NOTE: devices are not restricted on v2, because that needs an eBPF program.
 std::vector<CgroupWrite> PlanResourceWrites(const CgroupLayout& layout,
                                             const std::vector<CgroupDir>& dirs,
                                             const Resources& resources,

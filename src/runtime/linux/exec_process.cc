@@ -77,8 +77,8 @@ absl::Status JoinContainerNamespaces(const ExecRequest& request) {
   check(program.status(), "find executable");
 
   // Set after the credential change, which clears it. If the exec helper is already gone (killed
-  // at a timeout), nothing must run; getppid() cannot tell, because the helper is outside this
-  // pid namespace, but the helper's end of the sync channel closes with it.
+  // at a timeout), nothing may run. getppid() cannot tell, because the helper is outside this pid
+  // namespace, so the closed peer of the sync channel is the sign instead.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   struct pollfd peer = {sync_fd, POLLRDHUP, 0};
   if (::poll(&peer, 1, 0) > 0 && (peer.revents & (POLLRDHUP | POLLHUP)) != 0) ::_exit(137);
@@ -114,6 +114,7 @@ bool WaitUntil(pid_t pid, absl::Time deadline, int* status) {
 absl::StatusOr<ExecOutcome> RunExec(const ExecRequest& request) {
   ExecOutcome outcome;
   if (request.process.args.empty()) return absl::InvalidArgumentError("exec: process.args is empty");
+  BERTH_RETURN_IF_ERROR(CheckSingleThreaded());
 
   std::vector<std::string> dropped;
   BERTH_ASSIGN_OR_RETURN(CapabilitySets caps,

@@ -31,8 +31,8 @@ struct ExecOutcome {
 };
 
 // Joins the container, forks the process (which inherits stdin, stdout and stderr of the caller),
-// and waits for it. When `timeout` passes, the process's whole session is killed and reaped and
-// the outcome says timed_out. A failure before execve (e.g. `exec: "nope": executable file not
+// and waits for it. When `timeout` passes, the process's whole session is killed and reaped, and
+// timed_out is set. A failure before execve (e.g. `exec: "nope": executable file not
 // found in $PATH`) is returned as an error.
 absl::StatusOr<ExecOutcome> RunExec(const ExecRequest& request);
 

@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "runtime/linux/capabilities.h"
 #include "runtime/linux/container_init.h"
+#include "runtime/linux/process_setup.h"
 #include "runtime/linux/sync_channel.h"
 
 namespace berth::runtime {
@@ -175,6 +176,7 @@ absl::Status CreatedContainer::Start(absl::Duration timeout) {
 absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRequest& request,
                                                                   const WarningSink& warn) {
   const Spec& spec = request.spec;
+  BERTH_RETURN_IF_ERROR(CheckSingleThreaded());
   BERTH_RETURN_IF_ERROR(ValidateSpec(spec));
   if (spec.root.path.empty() || spec.root.path[0] != '/') {
     return absl::InvalidArgumentError(

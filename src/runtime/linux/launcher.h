@@ -62,8 +62,8 @@ class CreatedContainer {
 };
 
 // Creates the container process; see the file comment. On error nothing is left behind: the
-// process is killed and reaped and the cgroup directories it made are removed. Must be called
-// from a single-threaded process whose children the caller reaps.
+// process is killed and reaped and the cgroup directories it made are removed. The caller must be
+// single-threaded (FailedPrecondition otherwise) and reap the container process when it exits.
 absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRequest& request,
                                                                   const WarningSink& warn);
 

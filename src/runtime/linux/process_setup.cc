@@ -120,6 +120,18 @@ absl::Status ApplyUserAndCapabilities(const User& user, const CapabilitySets& ca
   return absl::OkStatus();
 }
 
+absl::Status CheckSingleThreaded() {
+  struct stat st;
+  if (::stat("/proc/self/task", &st) != 0) return ErrnoError(errno, "stat", "/proc/self/task");
+  // A directory's link count is 2 plus its subdirectories, one per thread here.
+  if (st.st_nlink != 3) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the launcher must run in a single-threaded process, this one has ", st.st_nlink - 2,
+        " threads"));
+  }
+  return absl::OkStatus();
+}
+
 std::string PathOf(const std::vector<std::string>& env) {
   for (const std::string& entry : env) {
     if (entry.rfind("PATH=", 0) == 0) return entry.substr(5);

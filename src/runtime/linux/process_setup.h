@@ -40,6 +40,10 @@ absl::Status CloseExtraFdsOnExec();
 // Replaces the process image. Returns only on failure, with the exec-style error message.
 absl::Status Execute(const std::string& path, const Process& process);
 
+// Returns FailedPrecondition unless the calling process has exactly one thread: forking a
+// multi-threaded process and joining a mount namespace are unsafe or refused there.
+absl::Status CheckSingleThreaded();
+
 // Returns the PATH of `env`, or the default PATH when it has none.
 std::string PathOf(const std::vector<std::string>& env);
 

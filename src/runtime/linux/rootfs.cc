@@ -58,8 +58,8 @@ absl::Status BindMount(Syscalls& sys, const std::string& root, const Mount& moun
   return sys.Mount("", mounted.path, "", MS_BIND | MS_REMOUNT | extra, "");
 }
 
-// A "cgroup" mount shows the container's own cgroup directories: on v1 (and hybrid) a tmpfs with
-// one bind per hierarchy, named like the host's mount points; on v2 a bind of the one directory.
+// A "cgroup" mount shows the container's own cgroup directories. On v1 (and hybrid) it is a tmpfs
+// with one bind per hierarchy, named like the host's mount points. On v2 it is one bind.
 absl::Status MountCgroup(Syscalls& sys, const RootfsOptions& options, const Mount& mount,
                          const ParsedMountOptions& parsed) {
   const std::string& root = options.root;

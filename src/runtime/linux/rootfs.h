@@ -22,7 +22,7 @@ struct RootfsOptions {
 };
 
 // Runs every step up to and including pivot_root: makes "/" private (or as rootfsPropagation
-// says), mounts the rootfs overlay, binds the root onto itself, mounts each spec mount in order
+// sets), mounts the rootfs overlay, binds the root onto itself, mounts each spec mount in order
 // (each destination resolved inside the root, never through a symlink out of it), creates the
 // device nodes (a bind of the host node when mknod is not permitted) and the /dev symlinks, and
 // pivots. Errors name the step and the path.

@@ -1,6 +1,6 @@
 // The channel between the launcher and the process it is setting up (a container init or an
-// exec'd process): one JSON object per line over a socketpair, so a failure in the child reaches
-// the parent with its step, path and errno text.
+// exec'd process). It carries one JSON object per line over a socketpair, so a failure in the
+// child reaches the parent with its step, path and errno text.
 //
 // Child to parent: {"pid": N} (the container process exists), {"warning": "..."},
 // {"ready": true} (set up and blocked before execve), {"error": "...", "code": N}.
@@ -17,7 +17,8 @@
 
 namespace berth::runtime {
 
-// Writers, used in the child. They ignore write errors: a parent that went away cannot be told.
+// Writers, used in the child. They ignore write errors, because a parent that went away cannot
+// be informed.
 void SendPid(int fd, pid_t pid);
 void SendWarning(int fd, const std::string& text);
 void SendReady(int fd);

@@ -15,8 +15,8 @@ namespace berth::runtime {
 enum class FileKind { kDirectory, kFile };
 
 // A path resolved inside a root file system, ready to be used as a mount target or a parent
-// directory. `path` is what the calls take (on Linux "/proc/self/fd/<n>", which pins the object
-// found, so a later symlink swap cannot redirect the mount); `display` is the path for messages.
+// directory. `path` is what the calls take. On Linux it is "/proc/self/fd/<n>", which pins the
+// object found, so a later symlink swap cannot redirect the mount. `display` is for messages.
 struct ResolvedPath {
   std::string path;
   std::string display;
@@ -37,7 +37,7 @@ class Syscalls {
 
   // Resolves `container_path` inside `root`, treating `root` as "/" for every symlink on the way,
   // and creates what is missing: parent directories, then a directory or an empty file as `kind`
-  // asks. The result may be used as a mount target.
+  // selects. The result may be used as a mount target.
   virtual absl::StatusOr<ResolvedPath> ResolveInRoot(const std::string& root,
                                                      const std::string& container_path,
                                                      FileKind kind) = 0;

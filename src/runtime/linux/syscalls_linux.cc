@@ -146,8 +146,8 @@ class LinuxSyscalls : public Syscalls {
     if (!root) return ErrnoError(errno, "open", new_root);
     if (::fchdir(root.get()) != 0) return ErrnoError(errno, "chdir", new_root);
 
-    // pivot_root(".", ".") stacks the old root on top of the new one at "/", so no directory
-    // for it is needed inside the container; it is then detached below.
+    // pivot_root(".", ".") stacks the old root on top of the new one at "/", so it needs no
+    // directory inside the container. The old root is detached below.
     if (::syscall(SYS_pivot_root, ".", ".") != 0) return ErrnoError(errno, "pivot_root", new_root);
     if (::fchdir(old_root.get()) != 0) return ErrnoError(errno, "chdir", "old root");
     // Keep the detach from propagating to the host's mounts.

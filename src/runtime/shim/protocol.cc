@@ -54,7 +54,7 @@ absl::StatusOr<std::string> ReadLine(int fd, absl::Time deadline) {
   while (buffer.find('\n') == std::string::npos) {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError("timed out waiting for the shim's answer");
+      return absl::DeadlineExceededError("timed out waiting for the shim's response");
     }
     struct pollfd poll_fd = {fd, POLLIN, 0};
     int ready = ::poll(&poll_fd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
@@ -66,7 +66,7 @@ absl::StatusOr<std::string> ReadLine(int fd, absl::Time deadline) {
       if (errno == EINTR) continue;
       return ErrnoError(errno, "read", "shim socket");
     }
-    if (n == 0) return absl::UnavailableError("the shim closed the connection without answering");
+    if (n == 0) return absl::UnavailableError("the shim closed the connection without responding");
     buffer.append(chunk, static_cast<size_t>(n));
   }
   return buffer.substr(0, buffer.find('\n'));
@@ -113,24 +113,24 @@ absl::StatusOr<nlohmann::json> CallShim(const std::string& socket_path,
   BERTH_RETURN_IF_ERROR(WriteAll(fd.get(), request.dump() + "\n"));
   BERTH_ASSIGN_OR_RETURN(std::string line, ReadLine(fd.get(), deadline));
 
-  nlohmann::json answer = nlohmann::json::parse(line, nullptr, false);
-  if (answer.is_discarded() || !answer.is_object()) {
-    return absl::InternalError(absl::StrCat("invalid answer from the shim: ", line));
+  nlohmann::json response = nlohmann::json::parse(line, nullptr, false);
+  if (response.is_discarded() || !response.is_object()) {
+    return absl::InternalError(absl::StrCat("invalid response from the shim: ", line));
   }
-  if (answer.value("ok", false)) {
-    if (answer.contains("state") && answer["state"].is_object()) return answer["state"];
+  if (response.value("ok", false)) {
+    if (response.contains("state") && response["state"].is_object()) return response["state"];
     return nlohmann::json::object();
   }
-  int code = answer.value("code", static_cast<int>(absl::StatusCode::kInternal));
+  int code = response.value("code", static_cast<int>(absl::StatusCode::kInternal));
   if (code <= 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
     code = static_cast<int>(absl::StatusCode::kInternal);
   }
-  return absl::Status(static_cast<absl::StatusCode>(code), answer.value("error", "shim error"));
+  return absl::Status(static_cast<absl::StatusCode>(code), response.value("error", "shim error"));
 }
 
-nlohmann::json OkAnswer(const nlohmann::json& state) { return {{"ok", true}, {"state", state}}; }
+nlohmann::json OkResponse(const nlohmann::json& state) { return {{"ok", true}, {"state", state}}; }
 
-nlohmann::json ErrorAnswer(const absl::Status& status) {
+nlohmann::json ErrorResponse(const absl::Status& status) {
   return {{"ok", false},
           {"code", static_cast<int>(status.code())},
           {"error", std::string(status.message())}};

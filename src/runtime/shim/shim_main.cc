@@ -45,10 +45,10 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first) {
   return flags;
 }
 
-// Writes one answer line to the result pipe and closes it.
-void Report(int fd, const nlohmann::json& answer) {
+// Writes one response line to the result pipe and closes it.
+void Report(int fd, const nlohmann::json& response) {
   if (fd < 0) return;
-  std::string line = answer.dump() + "\n";
+  std::string line = response.dump() + "\n";
   size_t offset = 0;
   while (offset < line.size()) {
     ssize_t n = ::write(fd, line.data() + offset, line.size() - offset);
@@ -161,18 +161,18 @@ int RunCreate(const Flags& flags) {
   int result_fd = ResultFd(flags);
   auto dir = flags.find("state-dir");
   if (dir == flags.end()) {
-    Report(result_fd, ErrorAnswer(absl::InvalidArgumentError("--state-dir is missing")));
+    Report(result_fd, ErrorResponse(absl::InvalidArgumentError("--state-dir is missing")));
     return 2;
   }
   ShimPaths paths{dir->second};
 
   pid_t daemon = ::fork();
   if (daemon < 0) {
-    Report(result_fd, ErrorAnswer(ErrnoError(errno, "fork", "shim daemon")));
+    Report(result_fd, ErrorResponse(ErrnoError(errno, "fork", "shim daemon")));
     return 1;
   }
   if (daemon > 0) {
-    // The caller reaps this process at once; the daemon answers through the result pipe.
+    // The caller reaps this process at once; the daemon responds through the result pipe.
     ::close(result_fd);
     return 0;
   }
@@ -184,11 +184,11 @@ int RunCreate(const Flags& flags) {
   absl::StatusOr<ShimServerArgs> args = CreateForServer(paths);
   if (!args.ok()) {
     log->error("create failed dir={} error=\"{}\"", paths.dir, args.status().ToString());
-    Report(result_fd, ErrorAnswer(args.status()));
+    Report(result_fd, ErrorResponse(args.status()));
     return 1;
   }
   log->info("container created container={} pid={}", args->state.id, args->state.pid);
-  Report(result_fd, OkAnswer(StateToJson(args->state)));
+  Report(result_fd, OkResponse(StateToJson(args->state)));
   return RunShimServer(std::move(*args));
 }
 
@@ -233,9 +233,9 @@ absl::StatusOr<nlohmann::json> ExecFromFlags(const Flags& flags) {
 int RunExecMode(const Flags& flags) {
   int result_fd = ResultFd(flags);
   ::signal(SIGCHLD, SIG_DFL);
-  absl::StatusOr<nlohmann::json> answer = ExecFromFlags(flags);
-  Report(result_fd, answer.ok() ? *answer : ErrorAnswer(answer.status()));
-  return answer.ok() ? 0 : 1;
+  absl::StatusOr<nlohmann::json> response = ExecFromFlags(flags);
+  Report(result_fd, response.ok() ? *response : ErrorResponse(response.status()));
+  return response.ok() ? 0 : 1;
 }
 
 }  // namespace

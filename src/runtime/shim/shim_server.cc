@@ -42,7 +42,7 @@ class ShimServer {
   struct Client {
     UniqueFd fd;
     std::string buffer;
-    bool waiting = false;  // answered when the container stops
+    bool waiting = false;  // gets its response when the container stops
     bool done = false;     // to be dropped
   };
 
@@ -53,7 +53,7 @@ class ShimServer {
   void OnOutput(LogStream stream);
   void OnAccept();
   void OnClient(Client& client);
-  void Answer(Client& client, const nlohmann::json& answer);
+  void Respond(Client& client, const nlohmann::json& response);
   nlohmann::json Handle(const nlohmann::json& request, Client& client);
   absl::Status StartContainer();
   absl::Status KillContainer(int signal, bool all);
@@ -124,9 +124,9 @@ void ShimServer::OnAccept() {
   }
 }
 
-void ShimServer::Answer(Client& client, const nlohmann::json& answer) {
-  std::string line = answer.dump() + "\n";
-  // Answers are small, so a non-blocking send fits in the socket buffer.
+void ShimServer::Respond(Client& client, const nlohmann::json& response) {
+  std::string line = response.dump() + "\n";
+  // Responses are small, so a non-blocking send fits in the socket buffer.
   ::send(client.fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   client.done = true;
 }
@@ -148,40 +148,40 @@ void ShimServer::OnClient(Client& client) {
   }
   nlohmann::json request = nlohmann::json::parse(client.buffer.substr(0, newline), nullptr, false);
   if (request.is_discarded() || !request.is_object()) {
-    Answer(client, ErrorAnswer(absl::InvalidArgumentError("request is not a JSON object")));
+    Respond(client, ErrorResponse(absl::InvalidArgumentError("request is not a JSON object")));
     return;
   }
-  nlohmann::json answer = Handle(request, client);
-  if (!answer.is_null()) Answer(client, answer);
+  nlohmann::json response = Handle(request, client);
+  if (!response.is_null()) Respond(client, response);
 }
 
 nlohmann::json ShimServer::Handle(const nlohmann::json& request, Client& client) {
   std::string op = request.value("op", "");
-  if (op == "state") return OkAnswer(StateToJson(args_.state));
+  if (op == "state") return OkResponse(StateToJson(args_.state));
   if (op == "wait") {
     if (exited_ && args_.state.status == ContainerStatus::kStopped) {
-      return OkAnswer(StateToJson(args_.state));
+      return OkResponse(StateToJson(args_.state));
     }
     client.waiting = true;
     return nullptr;
   }
   if (op == "start") {
     absl::Status status = StartContainer();
-    if (!status.ok()) return ErrorAnswer(status);
-    return OkAnswer(StateToJson(args_.state));
+    if (!status.ok()) return ErrorResponse(status);
+    return OkResponse(StateToJson(args_.state));
   }
   if (op == "kill") {
     int signal = request.value("signal", SIGTERM);
     absl::Status status = KillContainer(signal, request.value("all", false));
-    if (!status.ok()) return ErrorAnswer(status);
-    return OkAnswer(StateToJson(args_.state));
+    if (!status.ok()) return ErrorResponse(status);
+    return OkResponse(StateToJson(args_.state));
   }
   if (op == "reopen-log") {
     absl::Status status = log_file_.Reopen();
-    if (!status.ok()) return ErrorAnswer(status);
-    return OkAnswer(StateToJson(args_.state));
+    if (!status.ok()) return ErrorResponse(status);
+    return OkResponse(StateToJson(args_.state));
   }
-  return ErrorAnswer(absl::InvalidArgumentError(absl::StrCat("unknown op \"", op, "\"")));
+  return ErrorResponse(absl::InvalidArgumentError(absl::StrCat("unknown op \"", op, "\"")));
 }
 
 absl::Status ShimServer::StartContainer() {
@@ -250,7 +250,7 @@ void ShimServer::Finish() {
   }
   SaveState();
   for (Client& client : clients_) {
-    if (client.waiting && !client.done) Answer(client, OkAnswer(record));
+    if (client.waiting && !client.done) Respond(client, OkResponse(record));
   }
   ::unlink(args_.paths.socket().c_str());
 }

@@ -26,7 +26,7 @@ struct ShimServerArgs {
 };
 
 // Runs until the container has exited and its output is drained (at most a few seconds after the
-// exit when other processes still hold the pipes). Writes exit.json and state.json, answers the
+// exit when other processes still hold the pipes). Writes exit.json and state.json, responds to the
 // waiting clients, removes the socket and returns the shim's exit code.
 int RunShimServer(ShimServerArgs args);
 
