@@ -3,9 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 
@@ -21,9 +20,9 @@ enum class ContainerStatus {
 struct ContainerState {
   std::string id;
   ContainerStatus status = ContainerStatus::kUnknown;
-  int pid = 0;         // host pid of the container process; 0 once unknown
-  int exit_code = 0;   // the exit status, or 128 + signal when killed by a signal
-  int signal = 0;      // the killing signal, 0 when the process exited by itself
+  int pid = 0;              // host pid of the container process; 0 once unknown
+  int exit_code = 0;        // the exit status, or 128 + signal when killed by a signal
+  int signal = 0;           // the killing signal, 0 when the process exited by itself
   int64_t created_at = 0;   // nanoseconds since the epoch
   int64_t started_at = 0;   // 0 until started
   int64_t finished_at = 0;  // 0 until stopped

@@ -34,7 +34,8 @@ constexpr absl::Duration kShimExitTimeout = absl::Seconds(10);
 absl::Status ValidateId(const std::string& id) {
   bool valid = !id.empty() && id.size() <= 128 && id != "." && id != "..";
   for (char c : id) {
-    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+    valid =
+        valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
   }
   if (valid) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -96,7 +97,8 @@ std::string Runtime::DirOf(const std::string& id) const { return JoinPath(option
 
 absl::Status Runtime::CheckKnown(const std::string& id) const {
   BERTH_RETURN_IF_ERROR(ValidateId(id));
-  if (!PathExists(DirOf(id))) return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
+  if (!PathExists(DirOf(id)))
+    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
   return absl::OkStatus();
 }
 
@@ -152,7 +154,8 @@ absl::StatusOr<ContainerState> Runtime::Create(const CreateRequest& request) {
   }
   if (!response.value("ok", false)) {
     int code = response.value("code", static_cast<int>(absl::StatusCode::kInternal));
-    return absl::Status(static_cast<absl::StatusCode>(code), response.value("error", "create failed"));
+    return absl::Status(static_cast<absl::StatusCode>(code),
+                        response.value("error", "create failed"));
   }
   BERTH_ASSIGN_OR_RETURN(ContainerState state, StateFromJson(response["state"]));
   cleanup.Disarm();

@@ -6,11 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include <array>
-
 #include "base/fd.h"
 #include "base/file.h"
 #include "base/id.h"
@@ -58,12 +57,13 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
   if (process.args.empty()) return absl::InvalidArgumentError("exec: args are empty");
   BERTH_ASSIGN_OR_RETURN(ContainerState state, State(id));
   if (state.status != ContainerStatus::kRunning) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot exec in container ", id, ": it is ", StatusName(state.status), ", not running"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot exec in container ", id, ": it is ",
+                                                      StatusName(state.status), ", not running"));
   }
 
   ShimPaths paths{DirOf(id)};
-  std::string request_file = JoinPath(paths.dir, absl::StrCat("exec-", NewId().substr(0, 16), ".json"));
+  std::string request_file =
+      JoinPath(paths.dir, absl::StrCat("exec-", NewId().substr(0, 16), ".json"));
   int64_t timeout_ms = timeout == absl::InfiniteDuration() ? 0 : absl::ToInt64Milliseconds(timeout);
   if (timeout != absl::InfiniteDuration() && timeout_ms <= 0) timeout_ms = 1;
   BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(
@@ -73,7 +73,7 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
   BERTH_ASSIGN_OR_RETURN(auto err_pipe, MakePipe());
   BERTH_ASSIGN_OR_RETURN(auto result_pipe, MakePipe());
   SpawnOptions spawn;
-  spawn.argv = {options_.shim_path, "exec",    "--state-dir", paths.dir,
+  spawn.argv = {options_.shim_path, "exec",       "--state-dir", paths.dir,
                 "--request",        request_file, "--result-fd", "3"};
   spawn.stdout_fd = out_pipe[1].get();
   spawn.stderr_fd = err_pipe[1].get();
@@ -115,7 +115,8 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
     absl::Time next = std::min(drain_deadline, helper_killed ? drain_deadline : hard_deadline);
     int wait_ms = 100;  // also the interval for noticing the helper's exit
     if (next != absl::InfiniteFuture()) {
-      wait_ms = static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(next - now) + 1, 1, 100));
+      wait_ms =
+          static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(next - now) + 1, 1, 100));
     }
     if (::poll(fds.data(), fds.size(), wait_ms) <= 0) continue;
     for (size_t i = 0; i < 3; ++i) {
@@ -130,14 +131,16 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
 
   nlohmann::json response = nlohmann::json::parse(response_text, nullptr, false);
   if (helper_killed || response.is_discarded() || !response.is_object()) {
-    return absl::InternalError(absl::StrCat("exec in container ", id, ": the exec helper ",
-                                            helper_killed ? "was killed after the timeout" : "failed",
-                                            " (status ", helper_status, ")"));
+    return absl::InternalError(
+        absl::StrCat("exec in container ", id, ": the exec helper ",
+                     helper_killed ? "was killed after the timeout" : "failed", " (status ",
+                     helper_status, ")"));
   }
   if (!response.value("ok", false)) {
     int code = response.value("code", static_cast<int>(absl::StatusCode::kInternal));
-    return absl::Status(static_cast<absl::StatusCode>(code),
-                        absl::StrCat("exec in container ", id, ": ", response.value("error", "failed")));
+    return absl::Status(
+        static_cast<absl::StatusCode>(code),
+        absl::StrCat("exec in container ", id, ": ", response.value("error", "failed")));
   }
   for (const auto& warning : response.value("warnings", nlohmann::json::array())) {
     Logger("runtime")->warn("exec warning container={} warning=\"{}\"", id, warning.dump());

@@ -38,7 +38,8 @@ absl::Status Get(const json& obj, const std::string& where, const char* key, T* 
 }
 
 template <typename T>
-absl::Status Get(const json& obj, const std::string& where, const char* key, std::optional<T>* out) {
+absl::Status Get(const json& obj, const std::string& where, const char* key,
+                 std::optional<T>* out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return absl::OkStatus();
   T value;
@@ -248,7 +249,9 @@ json LinuxToJson(const Linux& linux) {
 
 }  // namespace
 
-absl::StatusOr<Process> ProcessFromJson(const json& value) { return ParseProcess(value, "process."); }
+absl::StatusOr<Process> ProcessFromJson(const json& value) {
+  return ParseProcess(value, "process.");
+}
 
 json ProcessToJson(const Process& process) {
   json out = {{"terminal", process.terminal},
@@ -302,7 +305,8 @@ absl::StatusOr<Spec> SpecFromJson(const json& obj) {
   if (mounts != obj.end() && !mounts->is_null()) {
     if (!mounts->is_array()) return BadMember("", "mounts", "must be an array");
     for (size_t i = 0; i < mounts->size(); ++i) {
-      BERTH_ASSIGN_OR_RETURN(Mount mount, ParseMount((*mounts)[i], absl::StrCat("mounts[", i, "].")));
+      BERTH_ASSIGN_OR_RETURN(Mount mount,
+                             ParseMount((*mounts)[i], absl::StrCat("mounts[", i, "].")));
       spec.mounts.push_back(std::move(mount));
     }
   }

@@ -7,11 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -49,7 +48,7 @@ struct Process {
   std::string cwd = "/";
   std::optional<Capabilities> capabilities;  // absent: the process keeps no capability
   std::vector<Rlimit> rlimits;
-  bool no_new_privileges = false;  // noNewPrivileges
+  bool no_new_privileges = false;    // noNewPrivileges
   std::optional<int> oom_score_adj;  // oomScoreAdj
 };
 

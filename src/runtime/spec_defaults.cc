@@ -71,12 +71,12 @@ absl::Status ValidateDevices(const Spec& spec) {
   for (size_t i = 0; i < spec.linux.devices.size(); ++i) {
     const Device& device = spec.linux.devices[i];
     if (!absl::StartsWith(device.path, "/dev/")) {
-      return Invalid(absl::StrCat("linux.devices[", i, "].path must be under /dev: \"",
-                                  device.path, "\""));
+      return Invalid(
+          absl::StrCat("linux.devices[", i, "].path must be under /dev: \"", device.path, "\""));
     }
     if (device.type != "c" && device.type != "b" && device.type != "u" && device.type != "p") {
-      return Invalid(absl::StrCat("linux.devices[", i, "].type must be c, b, u or p: \"",
-                                  device.type, "\""));
+      return Invalid(
+          absl::StrCat("linux.devices[", i, "].type must be c, b, u or p: \"", device.type, "\""));
     }
   }
   return absl::OkStatus();
@@ -133,21 +133,29 @@ std::vector<Device> DefaultDevices() {
     device.gid = 0;
     return device;
   };
-  return {make("/dev/null", 1, 3),    make("/dev/zero", 1, 5), make("/dev/full", 1, 7),
-          make("/dev/random", 1, 8),  make("/dev/urandom", 1, 9), make("/dev/tty", 5, 0)};
+  return {make("/dev/null", 1, 3),   make("/dev/zero", 1, 5),    make("/dev/full", 1, 7),
+          make("/dev/random", 1, 8), make("/dev/urandom", 1, 9), make("/dev/tty", 5, 0)};
 }
 
 std::vector<std::string> DefaultCapabilityNames() {
-  return {"CAP_CHOWN",        "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-          "CAP_MKNOD",        "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-          "CAP_SETFCAP",      "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-          "CAP_KILL",         "CAP_AUDIT_WRITE"};
+  return {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+          "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+          "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+          "CAP_KILL",    "CAP_AUDIT_WRITE"};
 }
 
 std::vector<std::string> DefaultMaskedPaths() {
-  return {"/proc/acpi",        "/proc/asound",      "/proc/kcore",          "/proc/keys",
-          "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",   "/proc/sched_debug",
-          "/proc/scsi",        "/sys/firmware",     "/sys/devices/virtual/powercap"};
+  return {"/proc/acpi",
+          "/proc/asound",
+          "/proc/kcore",
+          "/proc/keys",
+          "/proc/latency_stats",
+          "/proc/timer_list",
+          "/proc/timer_stats",
+          "/proc/sched_debug",
+          "/proc/scsi",
+          "/sys/firmware",
+          "/sys/devices/virtual/powercap"};
 }
 
 std::vector<std::string> DefaultReadonlyPaths() {

@@ -74,8 +74,7 @@ TEST(CgroupsTest, RejectsBadPaths) {
 }
 
 TEST(CgroupsTest, MountRootIsStripped) {
-  auto layout = ParseCgroupLayout(
-      "30 25 0:26 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  auto layout = ParseCgroupLayout("30 25 0:26 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
   ASSERT_TRUE(layout.ok());
   auto dirs = CgroupDirsFor(*layout, "/kubepods/pod1");
   ASSERT_TRUE(dirs.ok());
@@ -100,12 +99,12 @@ TEST(CgroupsTest, V1ResourceWrites) {
   auto writes = PlanResourceWrites(*layout, *dirs, SampleResources(), {});
   std::vector<std::string> lines;
   for (const CgroupWrite& write : writes) lines.push_back(write.path + "=" + write.value);
-  EXPECT_EQ(lines, (std::vector<std::string>{
-                       "/sys/fs/cgroup/cpu/b/c/cpu.shares=512",
-                       "/sys/fs/cgroup/cpu/b/c/cpu.cfs_period_us=100000",
-                       "/sys/fs/cgroup/cpu/b/c/cpu.cfs_quota_us=50000",
-                       "/sys/fs/cgroup/memory/b/c/memory.limit_in_bytes=67108864",
-                       "/sys/fs/cgroup/pids/b/c/pids.max=100"}));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"/sys/fs/cgroup/cpu/b/c/cpu.shares=512",
+                                      "/sys/fs/cgroup/cpu/b/c/cpu.cfs_period_us=100000",
+                                      "/sys/fs/cgroup/cpu/b/c/cpu.cfs_quota_us=50000",
+                                      "/sys/fs/cgroup/memory/b/c/memory.limit_in_bytes=67108864",
+                                      "/sys/fs/cgroup/pids/b/c/pids.max=100"}));
 }
 
 TEST(CgroupsTest, V1DevicesDenyThenAllow) {
@@ -128,10 +127,10 @@ TEST(CgroupsTest, V2ResourceWrites) {
   auto writes = PlanResourceWrites(*layout, *dirs, SampleResources(), DefaultDevices());
   std::vector<std::string> lines;
   for (const CgroupWrite& write : writes) lines.push_back(write.path + "=" + write.value);
-  EXPECT_EQ(lines, (std::vector<std::string>{"/sys/fs/cgroup/b/c/memory.max=67108864",
-                                             "/sys/fs/cgroup/b/c/cpu.weight=20",
-                                             "/sys/fs/cgroup/b/c/cpu.max=50000 100000",
-                                             "/sys/fs/cgroup/b/c/pids.max=100"}));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{
+                "/sys/fs/cgroup/b/c/memory.max=67108864", "/sys/fs/cgroup/b/c/cpu.weight=20",
+                "/sys/fs/cgroup/b/c/cpu.max=50000 100000", "/sys/fs/cgroup/b/c/pids.max=100"}));
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ constexpr int64_t kTime = 1714558830000000123;
 class SplitterTest : public ::testing::Test {
  protected:
   CriLineSplitter Make(LogStream stream, size_t max = CriLineSplitter::kMaxLineSize) {
-    return CriLineSplitter(stream, [this](const std::string& line) { lines_.push_back(line); }, max);
+    return CriLineSplitter(
+        stream, [this](const std::string& line) { lines_.push_back(line); }, max);
   }
   std::vector<std::string> lines_;
 };

@@ -1,14 +1,14 @@
 #include "runtime/linux/mount_options.h"
 
-#include <sys/mount.h>
-
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 namespace berth::runtime {
 namespace {
 
 TEST(MountOptionsTest, SplitsFlagsAndData) {
-  ParsedMountOptions parsed = ParseMountOptions({"nosuid", "ro", "mode=755", "rprivate", "size=1m"});
+  ParsedMountOptions parsed =
+      ParseMountOptions({"nosuid", "ro", "mode=755", "rprivate", "size=1m"});
   EXPECT_EQ(parsed.flags, static_cast<unsigned long>(MS_NOSUID | MS_RDONLY));
   EXPECT_EQ(parsed.propagation, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
   EXPECT_EQ(parsed.data, "mode=755,size=1m");

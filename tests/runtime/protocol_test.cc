@@ -1,12 +1,11 @@
 #include "runtime/shim/protocol.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 
@@ -84,8 +83,8 @@ TEST_F(ProtocolTest, LongSocketPath) {
 }
 
 TEST_F(ProtocolTest, NoShimIsUnavailable) {
-  auto state = CallShim(JoinPath(tmp_, "missing.sock"), {{"op", "state"}},
-                        absl::Now() + absl::Seconds(1));
+  auto state =
+      CallShim(JoinPath(tmp_, "missing.sock"), {{"op", "state"}}, absl::Now() + absl::Seconds(1));
   EXPECT_EQ(state.status().code(), absl::StatusCode::kUnavailable);
 }
 

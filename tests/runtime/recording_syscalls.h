@@ -25,16 +25,17 @@ class RecordingSyscalls : public Syscalls {
     std::string data;
   };
 
-  std::vector<std::string> calls;  // every call, in order, as text
-  std::vector<MountCall> mounts;   // Mount calls only
-  std::map<std::string, FileKind> files;  // what Stat finds
+  std::vector<std::string> calls;                    // every call, in order, as text
+  std::vector<MountCall> mounts;                     // Mount calls only
+  std::map<std::string, FileKind> files;             // what Stat finds
   std::map<std::string, absl::Status> mknod_errors;  // Mknod failures to inject by path
 
   absl::Status Mount(const std::string& source, const std::string& target,
                      const std::string& fstype, unsigned long flags,
                      const std::string& data) override {
     mounts.push_back({source, target, fstype, flags, data});
-    calls.push_back(absl::StrCat("mount ", source, " ", target, " ", fstype, " ", flags, " ", data));
+    calls.push_back(
+        absl::StrCat("mount ", source, " ", target, " ", fstype, " ", flags, " ", data));
     return absl::OkStatus();
   }
 
@@ -47,7 +48,8 @@ class RecordingSyscalls : public Syscalls {
                                              const std::string& container_path,
                                              FileKind kind) override {
     std::string path = JoinPath(root, container_path);
-    calls.push_back(absl::StrCat("resolve ", path, kind == FileKind::kDirectory ? " dir" : " file"));
+    calls.push_back(
+        absl::StrCat("resolve ", path, kind == FileKind::kDirectory ? " dir" : " file"));
     return ResolvedPath{path, path, nullptr};
   }
 
@@ -58,7 +60,8 @@ class RecordingSyscalls : public Syscalls {
   }
 
   absl::Status Mknod(const std::string& path, mode_t mode, dev_t device) override {
-    calls.push_back(absl::StrCat("mknod ", path, " ", mode, " ", major(device), ":", minor(device)));
+    calls.push_back(
+        absl::StrCat("mknod ", path, " ", mode, " ", major(device), ":", minor(device)));
     auto it = mknod_errors.find(path);
     return it == mknod_errors.end() ? absl::OkStatus() : it->second;
   }

@@ -1,8 +1,7 @@
 #include "runtime/linux/rootfs.h"
 
-#include <sys/mount.h>
-
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include "recording_syscalls.h"
 
@@ -104,9 +103,9 @@ TEST_F(RootfsTest, CgroupV1BindsEachHierarchy) {
   EXPECT_EQ(memory[0].source, "/sys/fs/cgroup/memory/berth/c1");
   EXPECT_EQ(memory[1].flags, MS_BIND | MS_REMOUNT | MS_RDONLY | kNoSuidExecDev | MS_RELATIME);
   EXPECT_EQ(sys_.MountsOn("/r/sys/fs/cgroup/unified").size(), 2u);
-  EXPECT_NE(std::find(sys_.calls.begin(), sys_.calls.end(),
-                      "symlink cpu,cpuacct /r/sys/fs/cgroup/cpu"),
-            sys_.calls.end());
+  EXPECT_NE(
+      std::find(sys_.calls.begin(), sys_.calls.end(), "symlink cpu,cpuacct /r/sys/fs/cgroup/cpu"),
+      sys_.calls.end());
 }
 
 TEST_F(RootfsTest, CgroupV2BindsOneDirectory) {
@@ -160,7 +159,9 @@ TEST_F(RootfsTest, LongOverlayOptionsChdir) {
     if (!lower.empty()) lower += ":";
     lower += "/var/lib/berth/snapshots/" + std::to_string(1000 + i) + "/fs";
   }
-  options_.rootfs_mount = Mount{"", "overlay", "overlay",
+  options_.rootfs_mount = Mount{"",
+                                "overlay",
+                                "overlay",
                                 {"lowerdir=" + lower, "upperdir=/var/lib/berth/containers/c/up",
                                  "workdir=/var/lib/berth/containers/c/work"}};
   ASSERT_TRUE(PrepareRootfs(sys_, options_).ok());

@@ -2,6 +2,7 @@
 // made from Debian's busybox-static. Each test uses its own temporary directory and cgroup
 // parent, and checks that no cgroup, mount or process is left behind.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -13,8 +14,6 @@
 #include <cstdlib>
 #include <regex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -179,7 +178,8 @@ TEST_F(RuntimeE2eTest, RunsLogsExecsAndCleansUp) {
     ASSERT_TRUE(procs.ok()) << dir;
     EXPECT_NE(procs->find(absl::StrCat(pid)), std::string::npos) << dir;
   }
-  auto limit = ReadFile(absl::StrCat("/sys/fs/cgroup/memory/", cgroup_parent_, "/c1/memory.limit_in_bytes"));
+  auto limit =
+      ReadFile(absl::StrCat("/sys/fs/cgroup/memory/", cgroup_parent_, "/c1/memory.limit_in_bytes"));
   if (limit.ok()) {
     EXPECT_EQ(*limit, "67108864\n");
   }
@@ -189,8 +189,8 @@ TEST_F(RuntimeE2eTest, RunsLogsExecsAndCleansUp) {
   std::regex line(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello\n$)");
   EXPECT_TRUE(std::regex_match(log, line)) << log;
 
-  auto hostname = runtime_->ExecSync("c1", ExecProcessFor(spec.process, {"hostname"}),
-                                     absl::Seconds(10));
+  auto hostname =
+      runtime_->ExecSync("c1", ExecProcessFor(spec.process, {"hostname"}), absl::Seconds(10));
   ASSERT_TRUE(hostname.ok()) << hostname.status();
   EXPECT_EQ(hostname->stdout_data, "berth-test\n");
   EXPECT_EQ(hostname->exit_code, 0);
@@ -200,7 +200,8 @@ TEST_F(RuntimeE2eTest, RunsLogsExecsAndCleansUp) {
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_NE(status->stdout_data.find(absl::StrCat("CapEff:\t", kDefaultCapMask)), std::string::npos)
       << status->stdout_data;
-  EXPECT_NE(status->stdout_data.find(absl::StrCat("CapBnd:\t", kDefaultCapMask)), std::string::npos);
+  EXPECT_NE(status->stdout_data.find(absl::StrCat("CapBnd:\t", kDefaultCapMask)),
+            std::string::npos);
 
   auto pid_one = runtime_->ExecSync("c1", ExecProcessFor(spec.process, {"cat", "/proc/1/cmdline"}),
                                     absl::Seconds(10));
@@ -266,8 +267,8 @@ TEST_F(RuntimeE2eTest, ExecSyncOutputAndTimeout) {
       << missing.status();
 
   auto begin = std::chrono::steady_clock::now();
-  auto slow = runtime_->ExecSync("c2", ExecProcessFor(spec.process, {"sleep", "60"}),
-                                 absl::Seconds(1));
+  auto slow =
+      runtime_->ExecSync("c2", ExecProcessFor(spec.process, {"sleep", "60"}), absl::Seconds(1));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
   EXPECT_GE(seconds, 0.9);
@@ -361,8 +362,8 @@ TEST_F(RuntimeE2eTest, PauseAndAppShareNamespaces) {
   pause.root = {pause_root, true};
   pause.hostname = "pod-host";
   pause.mounts.push_back({"/pause", "bind", JoinPath(BinDir(), "berth-pause"), {"rbind", "ro"}});
-  pause.linux.namespaces = {{"pid", ""}, {"ipc", ""}, {"uts", ""}, {"mount", ""},
-                            {"network", netns_file_}};
+  pause.linux.namespaces = {
+      {"pid", ""}, {"ipc", ""}, {"uts", ""}, {"mount", ""}, {"network", netns_file_}};
   pause.linux.cgroups_path = absl::StrCat("/", cgroup_parent_, "/pause");
   auto pause_state = CreateAndStart("pause", pause);
   ASSERT_TRUE(pause_state.ok()) << pause_state.status();
@@ -371,17 +372,21 @@ TEST_F(RuntimeE2eTest, PauseAndAppShareNamespaces) {
   std::string ns = absl::StrCat("/proc/", pause_state->pid, "/ns/");
   Spec app = BusyboxSpec("app", {"sleep", "60"});
   app.hostname.clear();
-  app.linux.namespaces = {{"pid", ""}, {"mount", ""}, {"network", ns + "net"},
-                          {"ipc", ns + "ipc"}, {"uts", ns + "uts"}};
+  app.linux.namespaces = {{"pid", ""},
+                          {"mount", ""},
+                          {"network", ns + "net"},
+                          {"ipc", ns + "ipc"},
+                          {"uts", ns + "uts"}};
   auto app_state = CreateAndStart("app", app);
   ASSERT_TRUE(app_state.ok()) << app_state.status();
 
-  auto hostname = runtime_->ExecSync("app", ExecProcessFor(app.process, {"hostname"}),
-                                     absl::Seconds(10));
+  auto hostname =
+      runtime_->ExecSync("app", ExecProcessFor(app.process, {"hostname"}), absl::Seconds(10));
   ASSERT_TRUE(hostname.ok()) << hostname.status();
   EXPECT_EQ(hostname->stdout_data, "pod-host\n");
   char app_net[64] = {}, pinned_net[64] = {};
-  ::readlink(absl::StrCat("/proc/", app_state->pid, "/ns/net").c_str(), app_net, sizeof(app_net) - 1);
+  ::readlink(absl::StrCat("/proc/", app_state->pid, "/ns/net").c_str(), app_net,
+             sizeof(app_net) - 1);
   ::readlink(absl::StrCat("/proc/", pause_state->pid, "/ns/net").c_str(), pinned_net,
              sizeof(pinned_net) - 1);
   EXPECT_STREQ(app_net, pinned_net);
@@ -414,9 +419,8 @@ TEST_F(RuntimeE2eTest, OverlayRootfsWithManyLayers) {
   Spec spec = BusyboxSpec("ov", {"sh", "-c", "echo written > /marker; cat /marker; sleep 60"});
   spec.root.path = mountpoint;
   CreateRequest request = Request("ov", spec);
-  request.rootfs_mount =
-      Mount{"", "overlay", "overlay",
-            {"lowerdir=" + lowerdir, "upperdir=" + upper, "workdir=" + work}};
+  request.rootfs_mount = Mount{
+      "", "overlay", "overlay", {"lowerdir=" + lowerdir, "upperdir=" + upper, "workdir=" + work}};
   ids_.push_back("ov");
   auto created = runtime_->Create(request);
   ASSERT_TRUE(created.ok()) << created.status();
@@ -443,8 +447,8 @@ TEST_F(RuntimeE2eTest, SecuritySettingsApply) {
               "touch /proc/acpi/x 2>/dev/null || echo masked=ok; sleep 60"});
   spec.process.user = {1000, 1000, {2000}};
   Capabilities caps;
-  caps.bounding = caps.effective = caps.permitted = caps.inheritable = caps.ambient = {
-      "CAP_NET_BIND_SERVICE"};
+  caps.bounding = caps.effective = caps.permitted = caps.inheritable =
+      caps.ambient = {"CAP_NET_BIND_SERVICE"};
   spec.process.capabilities = caps;
   spec.process.no_new_privileges = true;
   spec.process.rlimits = {{"RLIMIT_NOFILE", 512, 512}};
@@ -468,6 +472,19 @@ TEST_F(RuntimeE2eTest, SecuritySettingsApply) {
   EXPECT_NE(exec->stdout_data.find("Uid:\t1000"), std::string::npos);
   EXPECT_NE(exec->stdout_data.find("CapEff:\t0000000000000400"), std::string::npos);
   EXPECT_NE(exec->stdout_data.find("NoNewPrivs:\t1"), std::string::npos);
+}
+
+TEST_F(RuntimeE2eTest, OomKillIsRecorded) {
+  Spec spec =
+      BusyboxSpec("oom", {"sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' x); echo $x"});
+  spec.linux.resources.memory.limit = 16 << 20;
+  auto state = CreateAndStart("oom", spec);
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto stopped = runtime_->Wait("oom", absl::Seconds(60));
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->signal, SIGKILL);
+  EXPECT_TRUE(stopped->oom_killed);
+  EXPECT_EQ(stopped->reason, "OOMKilled");
 }
 
 TEST_F(RuntimeE2eTest, ShimKilledLeavesNothingAfterDelete) {

@@ -38,7 +38,8 @@ TEST(SpecTest, RoundTripKeepsEveryField) {
 
   EXPECT_EQ(parsed->process.user.additional_gids, (std::vector<uint32_t>{10, 20}));
   EXPECT_EQ(parsed->process.oom_score_adj, -100);
-  EXPECT_EQ(parsed->process.capabilities->ambient, (std::vector<std::string>{"CAP_NET_BIND_SERVICE"}));
+  EXPECT_EQ(parsed->process.capabilities->ambient,
+            (std::vector<std::string>{"CAP_NET_BIND_SERVICE"}));
   EXPECT_EQ(parsed->linux.namespaces[1].path, "/run/netns/pod");
   EXPECT_EQ(parsed->linux.resources.cpu.quota, 50000);
   EXPECT_EQ(parsed->linux.resources.pids.limit, 100);

@@ -1,5 +1,5 @@
-/* berth-pause: the init process of a pod sandbox. It keeps the sandbox's namespaces alive, reaps the
- * zombies that are handed to it, and exits 0 on SIGTERM or SIGINT. Every signal is blocked and
+/* berth-pause: the init process of a pod sandbox. It keeps the sandbox's namespaces alive, reaps
+ * the zombies that are handed to it, and exits 0 on SIGTERM or SIGINT. Every signal is blocked and
  * taken with sigwait, so nothing runs in a signal handler. */
 #include <errno.h>
 #include <signal.h>

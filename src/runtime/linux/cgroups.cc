@@ -23,7 +23,7 @@ namespace {
 
 const std::set<std::string>& KnownV1Controllers() {
   static const std::set<std::string> controllers = {
-      "cpu",     "cpuacct",  "cpuset",     "memory",  "devices", "freezer", "net_cls",
+      "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
       "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
   return controllers;
 }
@@ -67,7 +67,8 @@ bool HasController(const CgroupDir& dir, const std::string& controller) {
          dir.controllers.end();
 }
 
-// Converts v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000), mapping both ends onto each other.
+// Converts v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000), mapping both ends onto each
+// other.
 uint64_t SharesToWeight(uint64_t shares) {
   shares = std::clamp<uint64_t>(shares, 2, 262144);
   return 1 + ((shares - 2) * 9999) / 262142;
@@ -119,8 +120,8 @@ void PlanV2(const std::vector<CgroupDir>& dirs, const Resources& resources,
     if (resources.cpu.quota || resources.cpu.period) {
       int64_t quota = resources.cpu.quota.value_or(-1);
       uint64_t period = resources.cpu.period.value_or(100000);
-      writes->push_back({file("cpu.max"), absl::StrCat(quota > 0 ? absl::StrCat(quota) : "max",
-                                                       " ", period)});
+      writes->push_back(
+          {file("cpu.max"), absl::StrCat(quota > 0 ? absl::StrCat(quota) : "max", " ", period)});
     }
     if (resources.pids.limit) {
       int64_t limit = *resources.pids.limit;
@@ -146,8 +147,8 @@ absl::Status InitCpuset(const std::string& dir) {
 void EnableV2Controllers(const std::string& dir) {
   absl::StatusOr<std::string> available = ReadFile(JoinPath(dir, "cgroup.controllers"));
   if (!available.ok()) return;
-  std::vector<std::string> have = absl::StrSplit(absl::StripAsciiWhitespace(*available), ' ',
-                                                 absl::SkipEmpty());
+  std::vector<std::string> have =
+      absl::StrSplit(absl::StripAsciiWhitespace(*available), ' ', absl::SkipEmpty());
   for (const char* controller : {"cpu", "memory", "pids"}) {
     if (std::find(have.begin(), have.end(), controller) == have.end()) continue;
     absl::Status status =

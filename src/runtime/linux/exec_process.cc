@@ -31,15 +31,15 @@ struct NamespaceFile {
 
 // Entered in this order; the mount namespace last, because entering it changes the root and
 // the working directory of this process.
-constexpr NamespaceFile kNamespaces[] = {{"ipc", "ipc"},       {"uts", "uts"}, {"network", "net"},
-                                         {"pid", "pid"},       {"cgroup", "cgroup"},
-                                         {"mount", "mnt"}};
+constexpr NamespaceFile kNamespaces[] = {{"ipc", "ipc"}, {"uts", "uts"},       {"network", "net"},
+                                         {"pid", "pid"}, {"cgroup", "cgroup"}, {"mount", "mnt"}};
 
 absl::Status JoinContainerNamespaces(const ExecRequest& request) {
   std::vector<std::pair<UniqueFd, std::string>> joins;
   for (const NamespaceFile& ns : kNamespaces) {
     // A cgroup namespace is joined only when the container has one of its own.
-    if (std::string(ns.type) == "cgroup" && FindNamespace(request.spec, "cgroup") == nullptr) continue;
+    if (std::string(ns.type) == "cgroup" && FindNamespace(request.spec, "cgroup") == nullptr)
+      continue;
     std::string path = absl::StrCat("/proc/", request.target_pid, "/ns/", ns.file);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return ErrnoError(errno, "open", path);
@@ -96,10 +96,10 @@ bool WaitUntil(pid_t pid, absl::Time deadline, int* status) {
     if (done < 0 && errno != EINTR) return true;
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return false;
-    int timeout_ms = left == absl::InfiniteDuration()
-                         ? -1
-                         : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1,
-                                                              60000));
+    int timeout_ms =
+        left == absl::InfiniteDuration()
+            ? -1
+            : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 60000));
     if (pidfd) {
       struct pollfd poll_fd = {pidfd.get(), POLLIN, 0};
       ::poll(&poll_fd, 1, timeout_ms);
@@ -113,7 +113,8 @@ bool WaitUntil(pid_t pid, absl::Time deadline, int* status) {
 
 absl::StatusOr<ExecOutcome> RunExec(const ExecRequest& request) {
   ExecOutcome outcome;
-  if (request.process.args.empty()) return absl::InvalidArgumentError("exec: process.args is empty");
+  if (request.process.args.empty())
+    return absl::InvalidArgumentError("exec: process.args is empty");
   BERTH_RETURN_IF_ERROR(CheckSingleThreaded());
 
   std::vector<std::string> dropped;
@@ -141,9 +142,8 @@ absl::StatusOr<ExecOutcome> RunExec(const ExecRequest& request) {
     RunChild(request, caps, sync_child.get());
   }
   sync_child.Reset();
-  absl::Time deadline = request.timeout == absl::InfiniteDuration()
-                            ? absl::InfiniteFuture()
-                            : absl::Now() + request.timeout;
+  absl::Time deadline = request.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                                    : absl::Now() + request.timeout;
 
   // The channel closes at execve; a message before that is the setup's error.
   SyncReader reader(sync_parent.get());

@@ -16,11 +16,11 @@
 namespace berth::runtime {
 
 struct ExecRequest {
-  std::string id;      // the container's id (for its default cgroupsPath)
+  std::string id;  // the container's id (for its default cgroupsPath)
   std::string cgroups_path;
   pid_t target_pid = 0;  // the container's process, whose namespaces are joined
-  Spec spec;           // the container's spec: which namespaces it has
-  Process process;     // what to run, and as whom
+  Spec spec;             // the container's spec: which namespaces it has
+  Process process;       // what to run, and as whom
   absl::Duration timeout = absl::InfiniteDuration();
 };
 

@@ -56,7 +56,9 @@ absl::Status JoinNamespaces(const Spec& spec) {
     const Namespace* ns = FindNamespace(spec, type);
     if (ns == nullptr || ns->path.empty()) continue;
     UniqueFd fd(::open(ns->path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return Annotate(ErrnoError(errno, "open", ns->path), absl::StrCat("join ", type, " namespace"));
+    if (!fd)
+      return Annotate(ErrnoError(errno, "open", ns->path),
+                      absl::StrCat("join ", type, " namespace"));
     joins.emplace_back(std::move(fd), ns);
   }
   for (const auto& [fd, ns] : joins) {
@@ -146,7 +148,8 @@ std::string ContainerCgroupsPath(const Spec& spec, const std::string& id) {
   return absl::StrCat("/berth/", id);
 }
 
-absl::StatusOr<std::vector<CgroupDir>> ContainerCgroupDirs(const Spec& spec, const std::string& id) {
+absl::StatusOr<std::vector<CgroupDir>> ContainerCgroupDirs(const Spec& spec,
+                                                           const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
   return CgroupDirsFor(layout, ContainerCgroupsPath(spec, id));
 }
@@ -185,7 +188,8 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
   CleanupStack cleanup;
 
   std::vector<std::string> dropped;
-  BERTH_ASSIGN_OR_RETURN(CapabilitySets caps, ResolveCapabilities(spec.process.capabilities, &dropped));
+  BERTH_ASSIGN_OR_RETURN(CapabilitySets caps,
+                         ResolveCapabilities(spec.process.capabilities, &dropped));
   for (const std::string& name : dropped) {
     warn(absl::StrCat("capability ", name, " is not available on this host: left out"));
   }
@@ -241,8 +245,8 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
   if (!first.ok()) return first.status();
   if (first->kind == SyncMessage::Kind::kError) return first->error;
   if (first->kind != SyncMessage::Kind::kPid) {
-    return absl::InternalError(
-        absl::StrCat("launch helper exited without creating the container, status ", helper_status));
+    return absl::InternalError(absl::StrCat(
+        "launch helper exited without creating the container, status ", helper_status));
   }
   pid_t pid = first->pid;
   cleanup.Push("kill container process", [pid] {

@@ -44,7 +44,9 @@ using WarningSink = std::function<void(const std::string&)>;
 class CreatedContainer {
  public:
   CreatedContainer(pid_t pid, UniqueFd sync, UniqueFd start, std::vector<CgroupDir> cgroup_dirs)
-      : pid_(pid), sync_(std::move(sync)), start_(std::move(start)),
+      : pid_(pid),
+        sync_(std::move(sync)),
+        start_(std::move(start)),
         cgroup_dirs_(std::move(cgroup_dirs)) {}
 
   pid_t pid() const { return pid_; }

@@ -49,10 +49,10 @@ const std::map<std::string, FlagEffect>& FlagTable() {
 
 const std::map<std::string, unsigned long>& PropagationTable() {
   static const std::map<std::string, unsigned long> table = {
-      {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC},
-      {"shared", MS_SHARED},            {"rshared", MS_SHARED | MS_REC},
-      {"slave", MS_SLAVE},              {"rslave", MS_SLAVE | MS_REC},
-      {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
   };
   return table;
 }
@@ -76,7 +76,8 @@ ParsedMountOptions ParseMountOptions(const std::vector<std::string>& options) {
       if (option == "bind" || option == "rbind") parsed.bind = true;
       continue;
     }
-    if (auto propagation = PropagationTable().find(option); propagation != PropagationTable().end()) {
+    if (auto propagation = PropagationTable().find(option);
+        propagation != PropagationTable().end()) {
       parsed.propagation = propagation->second;
       continue;
     }
@@ -105,9 +106,10 @@ absl::StatusOr<OverlayData> FitOverlayData(const std::string& data, size_t page_
       for (absl::string_view path : absl::StrSplit(option.substr(std::string(key).size()), ':')) {
         std::vector<std::string> components = Components(std::string(path));
         if (path.empty() || path[0] != '/' || components.empty()) {
-          return absl::ResourceExhaustedError(absl::StrCat(
-              "overlay mount options are ", data.size(), " bytes, over the limit of ",
-              page_size - 1, ", and \"", std::string(path), "\" is not an absolute path to shorten"));
+          return absl::ResourceExhaustedError(
+              absl::StrCat("overlay mount options are ", data.size(), " bytes, over the limit of ",
+                           page_size - 1, ", and \"", std::string(path),
+                           "\" is not an absolute path to shorten"));
         }
         paths.push_back(std::move(components));
       }
@@ -150,10 +152,10 @@ absl::StatusOr<OverlayData> FitOverlayData(const std::string& data, size_t page_
   }
   std::string shorter = absl::StrJoin(rewritten, ",");
   if (shorter.size() >= page_size) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "overlay mount options are ", data.size(), " bytes (", shorter.size(),
-        " relative to ", prefix, "), over the limit of ", page_size - 1,
-        " bytes: the image has too many layers for one overlay mount"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("overlay mount options are ", data.size(), " bytes (", shorter.size(),
+                     " relative to ", prefix, "), over the limit of ", page_size - 1,
+                     " bytes: the image has too many layers for one overlay mount"));
   }
   return OverlayData{shorter, prefix};
 }

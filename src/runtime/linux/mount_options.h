@@ -10,10 +10,10 @@
 namespace berth::runtime {
 
 struct ParsedMountOptions {
-  unsigned long flags = 0;              // MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...
-  unsigned long propagation = 0;        // MS_PRIVATE, MS_SLAVE, ... with MS_REC for "r" forms
-  std::string data;                     // the options mount(2) does not know, comma-joined
-  bool bind = false;                    // "bind" or "rbind"
+  unsigned long flags = 0;        // MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...
+  unsigned long propagation = 0;  // MS_PRIVATE, MS_SLAVE, ... with MS_REC for "r" forms
+  std::string data;               // the options mount(2) does not know, comma-joined
+  bool bind = false;              // "bind" or "rbind"
 };
 
 // Splits `options` into flags, propagation and data. Unknown options go to data unchanged, so the

@@ -25,14 +25,22 @@ constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
 
 const std::map<std::string, int>& RlimitTable() {
   static const std::map<std::string, int> table = {
-      {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-      {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-      {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-      {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-      {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+      {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_CORE", RLIMIT_CORE},
+      {"RLIMIT_CPU", RLIMIT_CPU},
+      {"RLIMIT_DATA", RLIMIT_DATA},
+      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+      {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},
+      {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_STACK", RLIMIT_STACK},
   };
   return table;
 }
@@ -90,7 +98,8 @@ absl::StatusOr<std::string> ApplyOomScoreAdj(std::optional<int> score) {
   if ((err == EPERM || err == EACCES) && *score < 0) {
     int retry = write(0);
     if (retry != 0) return ErrnoError(retry, "write /proc/self/oom_score_adj", "0");
-    return absl::StrCat("oom_score_adj ", *score, " needs CAP_SYS_RESOURCE, which this host does "
+    return absl::StrCat("oom_score_adj ", *score,
+                        " needs CAP_SYS_RESOURCE, which this host does "
                         "not grant: using 0");
   }
   return ErrnoError(err, "write /proc/self/oom_score_adj", absl::StrCat(*score));
@@ -125,9 +134,9 @@ absl::Status CheckSingleThreaded() {
   if (::stat("/proc/self/task", &st) != 0) return ErrnoError(errno, "stat", "/proc/self/task");
   // A directory's link count is 2 plus its subdirectories, one per thread here.
   if (st.st_nlink != 3) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the launcher must run in a single-threaded process, this one has ", st.st_nlink - 2,
-        " threads"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the launcher must run in a single-threaded process, this one has ",
+                     st.st_nlink - 2, " threads"));
   }
   return absl::OkStatus();
 }

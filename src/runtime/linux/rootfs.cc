@@ -13,9 +13,9 @@ namespace berth::runtime {
 namespace {
 
 // Flags a bind remount may carry; MS_BIND and MS_REC only matter for the first mount.
-constexpr unsigned long kRemountableFlags =
-    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME |
-    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+constexpr unsigned long kRemountableFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+                                            MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME |
+                                            MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 
 std::string Parent(const std::string& path) {
   auto slash = path.find_last_of('/');
@@ -179,9 +179,9 @@ absl::Status PrepareRootfs(Syscalls& sys, const RootfsOptions& options) {
   const std::string& root = options.root;
 
   // Nothing mounted below may reach the host's mount table.
-  BERTH_RETURN_IF_ERROR(Annotate(
-      sys.Mount("", "/", "", RootPropagationFlags(spec.linux.rootfs_propagation), ""),
-      "make mounts private"));
+  BERTH_RETURN_IF_ERROR(
+      Annotate(sys.Mount("", "/", "", RootPropagationFlags(spec.linux.rootfs_propagation), ""),
+               "make mounts private"));
 
   if (options.rootfs_mount) BERTH_RETURN_IF_ERROR(MountRootfsOverlay(sys, options));
 

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -46,7 +45,8 @@ absl::StatusOr<SyncMessage> ParseLine(const std::string& line) {
     if (code <= 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
       code = static_cast<int>(absl::StatusCode::kInternal);
     }
-    out.error = absl::Status(static_cast<absl::StatusCode>(code), message["error"].get<std::string>());
+    out.error =
+        absl::Status(static_cast<absl::StatusCode>(code), message["error"].get<std::string>());
   } else {
     return absl::InternalError(absl::StrCat("bad message from the container setup: ", line));
   }
@@ -62,7 +62,8 @@ void SendWarning(int fd, const std::string& text) { SendLine(fd, {{"warning", te
 void SendReady(int fd) { SendLine(fd, {{"ready", true}}); }
 
 void SendError(int fd, const absl::Status& status) {
-  SendLine(fd, {{"error", std::string(status.message())}, {"code", static_cast<int>(status.code())}});
+  SendLine(fd,
+           {{"error", std::string(status.message())}, {"code", static_cast<int>(status.code())}});
 }
 
 absl::StatusOr<SyncMessage> SyncReader::Next(absl::Time deadline) {

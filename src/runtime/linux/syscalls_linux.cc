@@ -59,8 +59,8 @@ absl::StatusOr<UniqueFd> OpenOrCreate(int root_fd, const std::string& root, cons
       return ErrnoError(errno, "mkdir", display);
     }
   } else {
-    UniqueFd created(::openat(parent.get(), name.c_str(),
-                              O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    UniqueFd created(
+        ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!created && errno != EEXIST && errno != ELOOP) return ErrnoError(errno, "create", display);
   }
 

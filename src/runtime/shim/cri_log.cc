@@ -14,8 +14,9 @@ namespace berth::runtime {
 
 std::string FormatCriLogLine(int64_t nanos, LogStream stream, bool partial,
                              const std::string& content) {
-  return absl::StrCat(FormatRfc3339Nano(nanos), stream == LogStream::kStdout ? " stdout " : " stderr ",
-                      partial ? "P " : "F ", content, "\n");
+  return absl::StrCat(FormatRfc3339Nano(nanos),
+                      stream == LogStream::kStdout ? " stdout " : " stderr ", partial ? "P " : "F ",
+                      content, "\n");
 }
 
 void CriLineSplitter::Feed(const char* data, size_t size, int64_t nanos) {

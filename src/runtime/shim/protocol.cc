@@ -99,8 +99,8 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path) {
     if (errno == EINTR) continue;
     int err = errno;
     if (err == ENOENT || err == ECONNREFUSED) {
-      return absl::UnavailableError(absl::StrCat("shim not running: connect ", path, ": ",
-                                                 std::strerror(err)));
+      return absl::UnavailableError(
+          absl::StrCat("shim not running: connect ", path, ": ", std::strerror(err)));
     }
     return ErrnoError(err, "connect", path);
   }

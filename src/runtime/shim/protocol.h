@@ -10,9 +10,8 @@
 // Responses: {"ok": true, "state": {...}} or {"ok": false, "code": <absl code>, "error": "..."}.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

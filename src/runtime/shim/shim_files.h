@@ -36,7 +36,7 @@ struct LaunchRecord {
   std::string id;
   std::string bundle_dir;  // holds config.json
   std::optional<Mount> rootfs_mount;
-  std::string log_path;  // CRI log file; empty drops the output
+  std::string log_path;      // CRI log file; empty drops the output
   std::string cgroups_path;  // effective cgroupsPath, so cleanup works without the bundle
 };
 

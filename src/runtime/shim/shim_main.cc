@@ -10,9 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -130,7 +129,8 @@ absl::StatusOr<ShimServerArgs> CreateForServer(const ShimPaths& paths) {
   auto warn = [log, id](const std::string& text) {
     log->warn("launch warning container={} warning=\"{}\"", id, text);
   };
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<CreatedContainer> container, CreateContainer(request, warn));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<CreatedContainer> container,
+                         CreateContainer(request, warn));
 
   ShimServerArgs args;
   args.paths = paths;
@@ -215,9 +215,8 @@ absl::StatusOr<nlohmann::json> ExecFromFlags(const Flags& flags) {
   }
   BERTH_ASSIGN_OR_RETURN(request.spec, ReadBundleSpec(record.bundle_dir));
   request.id = record.id;
-  request.cgroups_path = record.cgroups_path.empty()
-                             ? ContainerCgroupsPath(request.spec, record.id)
-                             : record.cgroups_path;
+  request.cgroups_path = record.cgroups_path.empty() ? ContainerCgroupsPath(request.spec, record.id)
+                                                     : record.cgroups_path;
   if (!body->contains("process")) return absl::InvalidArgumentError("exec request has no process");
   BERTH_ASSIGN_OR_RETURN(request.process, ProcessFromJson((*body)["process"]));
   int64_t timeout_ms = body->value("timeout_ms", int64_t{0});
@@ -242,8 +241,9 @@ int RunExecMode(const Flags& flags) {
 
 int ShimMain(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: berth-shim create|exec --state-dir DIR [--request FILE] "
-                         "--result-fd FD\n");
+    std::fprintf(stderr,
+                 "usage: berth-shim create|exec --state-dir DIR [--request FILE] "
+                 "--result-fd FD\n");
     return 2;
   }
   std::string mode = argv[1];

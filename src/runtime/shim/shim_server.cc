@@ -34,7 +34,8 @@ class ShimServer {
       : args_(std::move(args)),
         log_(Logger("shim")),
         stdout_splitter_(LogStream::kStdout, [this](const std::string& line) { AppendLog(line); }),
-        stderr_splitter_(LogStream::kStderr, [this](const std::string& line) { AppendLog(line); }) {}
+        stderr_splitter_(LogStream::kStderr, [this](const std::string& line) { AppendLog(line); }) {
+  }
 
   int Run();
 
@@ -186,8 +187,8 @@ nlohmann::json ShimServer::Handle(const nlohmann::json& request, Client& client)
 
 absl::Status ShimServer::StartContainer() {
   if (args_.state.status != ContainerStatus::kCreated || exited_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "container ", id(), " cannot start: it is ", StatusName(args_.state.status)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id(), " cannot start: it is ", StatusName(args_.state.status)));
   }
   absl::Status status = args_.container->Start(kStartTimeout);
   if (!status.ok()) {
@@ -216,7 +217,8 @@ absl::Status ShimServer::KillContainer(int signal, bool all) {
   if (::kill(args_.state.pid, signal) != 0 && errno != ESRCH) {
     return ErrnoError(errno, "kill", absl::StrCat("pid ", args_.state.pid, " signal ", signal));
   }
-  log_->info("signal sent container={} pid={} signal={} all={}", id(), args_.state.pid, signal, all);
+  log_->info("signal sent container={} pid={} signal={} all={}", id(), args_.state.pid, signal,
+             all);
   return absl::OkStatus();
 }
 

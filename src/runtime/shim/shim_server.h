@@ -21,7 +21,7 @@ struct ShimServerArgs {
   UniqueFd listener;     // the control socket, listening
   UniqueFd stdout_read;  // read ends of the container's output pipes
   UniqueFd stderr_read;
-  UniqueFd signal_fd;    // signalfd for SIGCHLD (blocked in the shim)
+  UniqueFd signal_fd;  // signalfd for SIGCHLD (blocked in the shim)
   std::string log_path;
 };
 
