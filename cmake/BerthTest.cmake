@@ -8,14 +8,16 @@ function(berth_unit_test name)
 endfunction()
 
 # berth_e2e_test(NAME SOURCES src... LIBS lib...)
-# Like berth_unit_test, but labelled `e2e`, run one at a time, and given the paths of the built
-# binaries through the environment so the test can start a real berthd.
+# Like berth_unit_test, but labelled `e2e` and run one at a time. The test finds the built
+# binaries through the environment variable BERTH_BIN_DIR and the source tree through the
+# compile definition BERTH_SOURCE_DIR (gtest_discover_tests takes a single ENVIRONMENT entry).
 function(berth_e2e_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE BERTH_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   gtest_discover_tests(${name}
     PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 600
-      ENVIRONMENT "BERTH_BIN_DIR=${CMAKE_BINARY_DIR}/bin;BERTH_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+      ENVIRONMENT "BERTH_BIN_DIR=${CMAKE_BINARY_DIR}/bin"
     DISCOVERY_TIMEOUT 60)
 endfunction()

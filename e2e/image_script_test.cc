@@ -30,8 +30,7 @@ std::optional<std::string> RunShell(const std::string& command) {
 
 TEST(MakeTestImageScript, PushesPullableBusybox) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  const char* source_dir = std::getenv("BERTH_SOURCE_DIR");
-  if (source_dir == nullptr) source_dir = BERTH_IMAGE_TEST_SOURCE_DIR;
+  const char* source_dir = BERTH_SOURCE_DIR;
 
   auto registry = e2e::TestRegistry::Start();
   ASSERT_TRUE(registry.ok()) << registry.status();

@@ -20,6 +20,8 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/status.h"
+#include "cri/pod_backend.h"
+#include "cri/store_image_backend.h"
 
 namespace berth::berthd {
 namespace {
@@ -125,17 +127,38 @@ absl::Status Daemon::PrepareFolders() {
 }
 
 absl::Status Daemon::BuildBackends() {
-  // ===== Domain backends =====================================================================
-  // Construct the real RuntimeBackend (pods, containers) and ImageBackend here from config_,
-  // and the network readiness callback. Until then the base classes return Unimplemented,
-  // naming the RPC, for every call.
-  runtime_backend_ = std::make_unique<cri::RuntimeBackend>();
-  image_backend_ = std::make_unique<cri::ImageBackend>();
+  image::ImageStoreOptions image_options;
+  image_options.root = config_.daemon.root;
+  image_options.insecure_registries = config_.image.insecure_registries;
+  BERTH_ASSIGN_OR_RETURN(image_store_, image::ImageStore::Open(std::move(image_options)));
+
+  runtime::RuntimeOptions runtime_options;
+  runtime_options.state_dir = JoinPath(config_.daemon.state, "shims");
+  runtime_options.shim_path = config_.runtime.shim_path;
+  container_runtime_ = std::make_unique<runtime::Runtime>(std::move(runtime_options));
+
+  pod::PodManagerOptions pod_options;
+  pod_options.root = config_.daemon.root;
+  pod_options.state = config_.daemon.state;
+  pod_options.pause_binary = config_.runtime.pause_path;
+  BERTH_ASSIGN_OR_RETURN(pods_, pod::PodManager::Open(std::move(pod_options), image_store_.get(),
+                                                      container_runtime_.get()));
+
+  runtime_backend_ = std::make_unique<cri::PodBackend>(pods_.get());
+  image_backend_ = std::make_unique<cri::StoreImageBackend>(
+      image_store_.get(), [pods = pods_.get()](const std::string& image_id) {
+        std::vector<std::string> users;
+        for (const pod::ContainerView& view : pods->ListContainers()) {
+          if (view.record.image_id == image_id) users.push_back(view.record.id);
+        }
+        return users;
+      });
+  // NOTE: pods get a loopback-only network namespace until CNI plugins are wired in, so the
+  // network is reported not ready, as a kubelet must not schedule pods that need addresses.
   network_condition_ = [] {
     return cri::NetworkCondition{false, "NetworkPluginNotReady",
-                                 "berth: pod networking is not set up"};
+                                 "berth: no CNI network is configured; pods get loopback only"};
   };
-  // ===========================================================================================
   return absl::OkStatus();
 }
 

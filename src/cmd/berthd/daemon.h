@@ -15,6 +15,9 @@
 #include "cri/image_service.h"
 #include "cri/runtime_info.h"
 #include "cri/runtime_service.h"
+#include "image/image_store.h"
+#include "pod/pod_manager.h"
+#include "runtime/runtime.h"
 
 namespace berth::berthd {
 
@@ -44,7 +47,10 @@ class Daemon {
   Config config_;
   cri::ServingState serving_;
 
-  // Built by BuildBackends().
+  // Built by BuildBackends(), in this order: the backends use the managers.
+  std::unique_ptr<berth::image::ImageStore> image_store_;
+  std::unique_ptr<berth::runtime::Runtime> container_runtime_;
+  std::unique_ptr<berth::pod::PodManager> pods_;
   std::unique_ptr<cri::RuntimeBackend> runtime_backend_;
   std::unique_ptr<cri::ImageBackend> image_backend_;
   std::function<cri::NetworkCondition()> network_condition_;

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Berth's first-use demo: starts a registry on loopback, pushes a busybox image built from
+# Debian's busybox-static, starts berthd in temporary directories, pulls the image, runs a pod
+# whose container prints a line, shows that line from the container's log, and removes
+# everything. Run as root after building: deploy/demo.sh [BUILD_DIR] (default: build).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "${1:-$top/build}" && pwd)/bin
+for binary in berthd berthctl berth-shim berth-pause; do
+  [[ -x $bin/$binary ]] || { echo "demo: $bin/$binary is missing: build first" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/berth-demo.XXXXXX)
+registry_pid=""
+berthd_pid=""
+cleanup() {
+  set +e
+  [[ -n $berthd_pid ]] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null
+  [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# A free loopback port for the registry: a random one that nothing listens on.
+for _ in $(seq 50); do
+  port=$((20000 + RANDOM % 20000))
+  ss -Hltn "sport = :$port" | grep -q . || break
+done
+
+step "starting docker-registry on 127.0.0.1:$port"
+mkdir -p "$work/registry"
+cat > "$work/registry/config.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry/data
+http:
+  addr: 127.0.0.1:$port
+YAML
+/usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/v2/" > /dev/null 2>&1 && break
+  sleep 0.1
+done
+
+image="127.0.0.1:$port/demo/busybox:1.0"
+step "building and pushing $image"
+"$top/deploy/make-test-image.sh" "$image"
+
+step "starting berthd"
+socket="$work/state/berth.sock"
+"$bin/berthd" --root "$work/root" --state "$work/state" --listen "$socket" \
+  --log-level info > "$work/berthd.log" 2>&1 &
+berthd_pid=$!
+ctl() { "$bin/berthctl" --runtime-endpoint "unix://$socket" "$@"; }
+for _ in $(seq 100); do
+  ctl version > /dev/null 2>&1 && break
+  sleep 0.1
+done
+ctl version
+
+step "berthctl pull $image"
+ctl pull "$image"
+ctl images
+
+cat > "$work/pod.json" <<JSON
+{
+  "metadata": {"name": "demo", "namespace": "default", "uid": "demo-uid-1", "attempt": 0},
+  "hostname": "demo-pod",
+  "log_directory": "$work/logs"
+}
+JSON
+cat > "$work/container.json" <<JSON
+{
+  "metadata": {"name": "hello"},
+  "image": {"image": "$image"},
+  "command": ["sh", "-c", "echo hello from \$(hostname)"],
+  "log_path": "hello.log"
+}
+JSON
+
+step "berthctl runp, create, start"
+pod=$(ctl runp "$work/pod.json")
+container=$(ctl create "$pod" "$work/container.json" "$work/pod.json")
+ctl start "$container"
+for _ in $(seq 50); do
+  ctl inspect "$container" | grep -q '"CONTAINER_EXITED"' && break
+  sleep 0.1
+done
+ctl ps -a
+
+step "berthctl logs $container"
+ctl logs "$container"
+echo "(raw log file: $(head -c 200 "$work/logs/hello.log"))"
+
+step "removing everything"
+ctl stop "$container" > /dev/null
+ctl rm "$container"
+ctl stopp "$pod"
+ctl rmp "$pod"
+ctl rmi "$image"
+ctl pods
+echo
+echo "demo finished"

@@ -1,0 +1,69 @@
+#include "cri/validate.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace berth::cri {
+namespace {
+
+absl::Status Missing(const char* field) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " is missing or empty"));
+}
+
+// Names and namespaces become parts of file names and record keys, so a '/' or a NUL in them is
+// refused rather than escaped.
+absl::Status CheckNamePart(const std::string& value, const char* field) {
+  if (value.empty()) return Missing(field);
+  if (value.find('/') != std::string::npos || value.find('\0') != std::string::npos ||
+      value == "." || value == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", value, "\" must not contain '/' or NUL or be . or .."));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidatePodSandboxConfig(const ::runtime::v1::PodSandboxConfig& config) {
+  if (!config.has_metadata()) return Missing("config.metadata");
+  const auto& metadata = config.metadata();
+  if (absl::Status s = CheckNamePart(metadata.name(), "config.metadata.name"); !s.ok()) return s;
+  if (absl::Status s = CheckNamePart(metadata.namespace_(), "config.metadata.namespace"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckNamePart(metadata.uid(), "config.metadata.uid"); !s.ok()) return s;
+  if (!config.log_directory().empty() && config.log_directory().front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config.log_directory \"", config.log_directory(), "\" must be an absolute path"));
+  }
+  const std::string& parent = config.linux().cgroup_parent();
+  if (!parent.empty() && (parent.front() != '/' || parent.find("..") != std::string::npos)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config.linux.cgroup_parent \"", parent, "\" must be an absolute path without \"..\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& config) {
+  if (!config.has_metadata()) return Missing("config.metadata");
+  if (absl::Status s = CheckNamePart(config.metadata().name(), "config.metadata.name"); !s.ok()) {
+    return s;
+  }
+  if (config.image().image().empty()) return Missing("config.image.image");
+  const std::string& log_path = config.log_path();
+  if (!log_path.empty() && (log_path.front() == '/' || log_path.find("..") != std::string::npos)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config.log_path \"", log_path,
+        "\" must be relative to the sandbox's log_directory and must not contain \"..\""));
+  }
+  if (config.tty()) {
+    return absl::UnimplementedError("config.tty: containers with a terminal are not supported yet");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateId(const std::string& id, const char* field) {
+  if (id.empty()) return Missing(field);
+  return absl::OkStatus();
+}
+
+}  // namespace berth::cri

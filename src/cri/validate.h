@@ -1,0 +1,16 @@
+// Checks of CRI requests that need no state: required fields present and well formed. Each error
+// is InvalidArgument naming the field by its CRI path and the value found.
+#pragma once
+
+#include "absl/status/status.h"
+#include "runtime/v1/api.pb.h"
+
+namespace berth::cri {
+
+absl::Status ValidatePodSandboxConfig(const ::runtime::v1::PodSandboxConfig& config);
+absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& config);
+
+// Checks that `id` (a container or sandbox id, or an id prefix) is not empty; `field` names it.
+absl::Status ValidateId(const std::string& id, const char* field);
+
+}  // namespace berth::cri
