@@ -1,7 +1,8 @@
 // The runtime client berthd's pod module uses: it creates containers through one berth-shim per
 // container and talks to the shims over their sockets. It keeps no state in memory, so a new
 // Runtime object (after a berthd restart) finds every container a previous one created, through
-// <state_dir>/<id>/. Methods are safe to call from several threads.
+// <state_dir>/<id>/. Methods are safe to call from several threads. The caller must not reap
+// children it did not start itself (no waitpid(-1)): Runtime waits for the helpers it spawns.
 #pragma once
 
 #include <cstdint>
@@ -80,7 +81,8 @@ class Runtime {
   // Runs `process` in the running container `id`: its namespaces, its cgroup, with the user,
   // capabilities, no_new_privs, env and cwd of `process` (see ExecProcessFor). Returns output and
   // exit code. When `timeout` passes the process (and its session) is killed and reaped, and the
-  // result is DeadlineExceeded. A program that cannot be started is an error, e.g. NotFound
+  // result is DeadlineExceeded. A zero or infinite `timeout` means none, as 0 does in CRI. A
+  // program that cannot be started is an error, e.g. NotFound
   // `exec: "nope": executable file not found in $PATH`.
   absl::StatusOr<ExecResult> ExecSync(const std::string& id, const Process& process,
                                       absl::Duration timeout);

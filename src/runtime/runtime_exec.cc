@@ -55,6 +55,7 @@ absl::StatusOr<std::array<UniqueFd, 2>> MakePipe() {
 absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Process& process,
                                              absl::Duration timeout) {
   if (process.args.empty()) return absl::InvalidArgumentError("exec: args are empty");
+  if (timeout <= absl::ZeroDuration()) timeout = absl::InfiniteDuration();
   BERTH_ASSIGN_OR_RETURN(ContainerState state, State(id));
   if (state.status != ContainerStatus::kRunning) {
     return absl::FailedPreconditionError(absl::StrCat("cannot exec in container ", id, ": it is ",
@@ -65,7 +66,7 @@ absl::StatusOr<ExecResult> Runtime::ExecSync(const std::string& id, const Proces
   std::string request_file =
       JoinPath(paths.dir, absl::StrCat("exec-", NewId().substr(0, 16), ".json"));
   int64_t timeout_ms = timeout == absl::InfiniteDuration() ? 0 : absl::ToInt64Milliseconds(timeout);
-  if (timeout != absl::InfiniteDuration() && timeout_ms <= 0) timeout_ms = 1;
+  if (timeout != absl::InfiniteDuration() && timeout_ms <= 0) timeout_ms = 1;  // below 1 ms
   BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(
       request_file, {{"process", ProcessToJson(process)}, {"timeout_ms", timeout_ms}}, 0600));
 

@@ -138,8 +138,9 @@ absl::StatusOr<Spec> ReadSpecFile(const std::string& path);
 absl::Status WriteSpecFile(const std::string& path, const Spec& spec);
 
 // Checks what the launcher can honour without touching the system: args and root present,
-// known namespace types, a new mount namespace, absolute mount destinations, no seccomp, no
-// terminal, no user namespace. Unsupported features are Unimplemented with the field named.
+// known namespace types, a new mount namespace, absolute mount destinations, only namespaced
+// sysctls (net.*, IPC and UTS keys) with their namespace, no seccomp, no terminal, no user
+// namespace. Unsupported features are Unimplemented with the field named.
 absl::Status ValidateSpec(const Spec& spec);
 
 // The mounts every container starts from: /proc, /dev (tmpfs), /dev/pts, /dev/shm, /dev/mqueue,

@@ -28,6 +28,36 @@ absl::Status Invalid(const std::string& detail) {
   return absl::InvalidArgumentError(absl::StrCat("OCI spec: ", detail));
 }
 
+// A sysctl is written inside the container, but only namespaced ones stay there: any other would
+// change the host. Returns the namespace type a key belongs to, or "" when it has none.
+std::string SysctlNamespace(const std::string& key) {
+  static const std::set<std::string> ipc_keys = {
+      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  if (ipc_keys.contains(key) || absl::StartsWith(key, "fs.mqueue.")) return "ipc";
+  if (absl::StartsWith(key, "net.")) return "network";
+  if (key == "kernel.hostname" || key == "kernel.domainname") return "uts";
+  return "";
+}
+
+absl::Status ValidateSysctls(const Spec& spec) {
+  for (const auto& [key, value] : spec.linux.sysctl) {
+    if (key.empty() || absl::StrContains(key, "..") || absl::StartsWith(key, "/")) {
+      return Invalid(absl::StrCat("linux.sysctl: invalid key \"", key, "\""));
+    }
+    std::string type = SysctlNamespace(key);
+    if (type.empty()) {
+      return Invalid(absl::StrCat("linux.sysctl: \"", key,
+                                  "\" is not namespaced, so setting it would change the host"));
+    }
+    if (FindNamespace(spec, type) == nullptr) {
+      return Invalid(absl::StrCat("linux.sysctl: \"", key, "\" needs a ", type,
+                                  " namespace of the container, not the host's"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateNamespaces(const Spec& spec) {
   std::set<std::string> seen;
   for (const Namespace& ns : spec.linux.namespaces) {
@@ -96,11 +126,7 @@ absl::Status ValidateSpec(const Spec& spec) {
     return Unsupported(
         absl::StrCat("linux.rootfsPropagation \"", spec.linux.rootfs_propagation, "\""));
   }
-  for (const auto& [key, value] : spec.linux.sysctl) {
-    if (key.empty() || absl::StrContains(key, "..") || absl::StartsWith(key, "/")) {
-      return Invalid(absl::StrCat("linux.sysctl: bad key \"", key, "\""));
-    }
-  }
+  BERTH_RETURN_IF_ERROR(ValidateSysctls(spec));
   BERTH_RETURN_IF_ERROR(ValidateNamespaces(spec));
   BERTH_RETURN_IF_ERROR(ValidateMounts(spec));
   return ValidateDevices(spec);

@@ -115,6 +115,17 @@ TEST(SpecTest, ValidateRejectsUnsupported) {
   no_args.process.args.clear();
   EXPECT_EQ(ValidateSpec(no_args).code(), absl::StatusCode::kInvalidArgument);
 
+  Spec host_sysctl = spec;
+  host_sysctl.linux.sysctl = {{"kernel.panic", "1"}};
+  EXPECT_EQ(ValidateSpec(host_sysctl).code(), absl::StatusCode::kInvalidArgument);
+  Spec host_net_sysctl = spec;
+  host_net_sysctl.linux.namespaces = {{"mount", ""}};
+  EXPECT_EQ(ValidateSpec(host_net_sysctl).code(), absl::StatusCode::kInvalidArgument);
+  Spec ipc_sysctl = spec;
+  ipc_sysctl.linux.sysctl = {{"kernel.shmmax", "1000000"}};
+  ipc_sysctl.linux.namespaces.push_back({"ipc", "/proc/1/ns/ipc"});
+  EXPECT_TRUE(ValidateSpec(ipc_sysctl).ok()) << ValidateSpec(ipc_sysctl);
+
   Spec twice = spec;
   twice.linux.namespaces.push_back({"pid", ""});
   EXPECT_EQ(ValidateSpec(twice).code(), absl::StatusCode::kInvalidArgument);
