@@ -105,6 +105,15 @@ absl::Status Runtime::CheckKnown(const std::string& id) const {
 absl::StatusOr<ContainerState> Runtime::Create(const CreateRequest& request) {
   BERTH_RETURN_IF_ERROR(ValidateId(request.id));
   BERTH_RETURN_IF_ERROR(ValidateSpec(request.spec));
+  // The shim works from "/", so relative paths would point elsewhere.
+  if (request.bundle_dir.empty() || request.bundle_dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bundle_dir must be absolute: \"", request.bundle_dir, "\""));
+  }
+  if (!request.log_path.empty() && request.log_path[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log_path must be absolute: \"", request.log_path, "\""));
+  }
   auto log = Logger("runtime");
   ShimPaths paths{DirOf(request.id)};
 
@@ -256,12 +265,14 @@ absl::Status Runtime::ForceCleanup(const std::string& id) {
   if (shim > 0) ::kill(shim, SIGKILL);
 
   absl::StatusOr<LaunchRecord> record = ReadLaunchRecord(paths.launch());
-  if (record.ok() && !record->cgroups_path.empty()) {
-    absl::StatusOr<CgroupLayout> layout = DetectCgroupLayout();
-    absl::StatusOr<std::vector<CgroupDir>> dirs =
-        layout.ok() ? CgroupDirsFor(*layout, record->cgroups_path)
-                    : absl::StatusOr<std::vector<CgroupDir>>(layout.status());
-    if (dirs.ok()) {
+  absl::StatusOr<CgroupLayout> layout = DetectCgroupLayout();
+  if (record.ok() && !record->cgroups_path.empty() && layout.ok()) {
+    absl::StatusOr<std::vector<CgroupDir>> dirs = CgroupDirsFor(*layout, record->cgroups_path);
+    // Only a container this shim created owns the cgroup's processes. Before that, the cgroup
+    // may hold those of another container given the same cgroupsPath by mistake, so it is only
+    // removed if empty, and a failure is no reason to keep the state directory.
+    bool owned = PathExists(paths.container_pid());
+    if (dirs.ok() && owned) {
       // Nothing may outlive the container: kill what is left in its cgroup, then remove it.
       for (int attempt = 0; attempt < 100; ++attempt) {
         absl::StatusOr<std::vector<pid_t>> pids = CgroupPids(*dirs);
@@ -270,6 +281,8 @@ absl::Status Runtime::ForceCleanup(const std::string& id) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       BERTH_RETURN_IF_ERROR(RemoveCgroupDirs(*dirs));
+    } else if (dirs.ok()) {
+      (void)RemoveCgroupDirs(*dirs, absl::ZeroDuration());
     }
   }
   return RemoveAll(paths.dir);

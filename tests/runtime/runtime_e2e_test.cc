@@ -474,6 +474,20 @@ TEST_F(RuntimeE2eTest, SecuritySettingsApply) {
   EXPECT_NE(exec->stdout_data.find("NoNewPrivs:\t1"), std::string::npos);
 }
 
+TEST_F(RuntimeE2eTest, CgroupInUseFailsCreate) {
+  auto first = CreateAndStart("first", BusyboxSpec("first", {"sleep", "60"}));
+  ASSERT_TRUE(first.ok()) << first.status();
+  Spec second = BusyboxSpec("second", {"sleep", "60"});
+  second.linux.cgroups_path = absl::StrCat("/", cgroup_parent_, "/first");
+  auto created = runtime_->Create(Request("second", second));
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kFailedPrecondition) << created.status();
+  EXPECT_FALSE(PathExists(JoinPath(options_.state_dir, "second")));
+  auto still = runtime_->State("first");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, ContainerStatus::kRunning);
+  EXPECT_TRUE(ProcessAlive(first->pid));
+}
+
 TEST_F(RuntimeE2eTest, OomKillIsRecorded) {
   Spec spec =
       BusyboxSpec("oom", {"sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' x); echo $x"});

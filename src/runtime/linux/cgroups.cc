@@ -285,18 +285,18 @@ absl::Status JoinCgroupDirs(const std::vector<CgroupDir>& dirs, pid_t pid) {
   return absl::OkStatus();
 }
 
-absl::Status RemoveCgroupDirs(const std::vector<CgroupDir>& dirs) {
+absl::Status RemoveCgroupDirs(const std::vector<CgroupDir>& dirs, absl::Duration busy_wait) {
   absl::Status result;
+  absl::Time deadline = absl::Now() + busy_wait;
   for (const CgroupDir& dir : dirs) {
-    // Processes that just died may still be counted for a moment, which makes rmdir EBUSY.
     int err = 0;
-    for (int attempt = 0; attempt < 200; ++attempt) {
+    while (true) {
       if (::rmdir(dir.path.c_str()) == 0 || errno == ENOENT) {
         err = 0;
         break;
       }
       err = errno;
-      if (err != EBUSY) break;
+      if (err != EBUSY || absl::Now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (err != 0 && result.ok()) result = ErrnoError(err, "rmdir", dir.path);

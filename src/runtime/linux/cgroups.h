@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "runtime/spec.h"
 
 namespace berth::runtime {
@@ -82,8 +83,10 @@ absl::Status ApplyCgroupWrites(const std::vector<CgroupWrite>& writes);
 absl::Status JoinCgroupDirs(const std::vector<CgroupDir>& dirs, pid_t pid);
 
 // Removes the directories (only the leaves given, not their parents). A missing directory is
-// success; one that stays busy for about two seconds is Unavailable.
-absl::Status RemoveCgroupDirs(const std::vector<CgroupDir>& dirs);
+// success. Busy directories (processes that just died may still count) are retried until
+// `busy_wait` has passed in total, then the error is Unavailable naming the directory.
+absl::Status RemoveCgroupDirs(const std::vector<CgroupDir>& dirs,
+                              absl::Duration busy_wait = absl::Seconds(2));
 
 // Returns the pids listed in the cgroup.procs of the first directory.
 absl::StatusOr<std::vector<pid_t>> CgroupPids(const std::vector<CgroupDir>& dirs);

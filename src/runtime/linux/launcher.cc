@@ -198,6 +198,11 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
   BERTH_ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
   BERTH_ASSIGN_OR_RETURN(std::vector<CgroupDir> dirs,
                          CgroupDirsFor(layout, ContainerCgroupsPath(spec, request.id)));
+  absl::StatusOr<std::vector<pid_t>> existing = CgroupPids(dirs);
+  if (existing.ok() && !existing->empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cgroup ", dirs[0].path, " is in use by ", existing->size(), " processes"));
+  }
   absl::StatusOr<std::vector<std::string>> created = CreateCgroupDirs(layout, dirs);
   cleanup.Push("remove cgroup", [dirs] { return RemoveCgroupDirs(dirs); });
   if (!created.ok()) return Annotate(created.status(), "create cgroup");
