@@ -488,6 +488,25 @@ TEST_F(RuntimeE2eTest, CgroupInUseFailsCreate) {
   EXPECT_TRUE(ProcessAlive(first->pid));
 }
 
+TEST_F(RuntimeE2eTest, MountThroughSymlinkStaysInRoot) {
+  // An image symlink pointing at an absolute host path must resolve inside the rootfs.
+  std::string outside = JoinPath(tmp_, "outside");
+  ASSERT_TRUE(MakeDirs(outside).ok());
+  std::string root = JoinPath(tmp_, "rootfs");
+  ASSERT_EQ(::symlink(outside.c_str(), JoinPath(root, "evil").c_str()), 0);
+  Spec spec = BusyboxSpec("link", {"sh", "-c", "mount | grep -c /evil/data; sleep 60"});
+  spec.mounts.push_back({"/evil/data", "tmpfs", "tmpfs", {"nosuid"}});
+  auto state = CreateAndStart("link", spec);
+  ASSERT_TRUE(state.ok()) << state.status();
+
+  EXPECT_FALSE(PathExists(JoinPath(outside, "data"))) << "created outside the rootfs";
+  EXPECT_TRUE(PathExists(JoinPath(root, JoinPath(outside, "data"))));
+  ExpectNoMountsBelow(tmp_);
+  auto mounts = ReadFile(absl::StrCat("/proc/", state->pid, "/mountinfo"));
+  ASSERT_TRUE(mounts.ok());
+  EXPECT_NE(mounts->find(JoinPath(outside, "data")), std::string::npos) << *mounts;
+}
+
 TEST_F(RuntimeE2eTest, OomKillIsRecorded) {
   Spec spec =
       BusyboxSpec("oom", {"sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' x); echo $x"});

@@ -39,16 +39,20 @@ std::string BaseName(const std::string& path) {
 }
 
 // Returns an O_PATH descriptor of `path` inside the root, creating what is missing.
+// Symlinks followed while creating, like the kernel's limit on nested symlinks.
+constexpr int kMaxSymlinks = 40;
+
 absl::StatusOr<UniqueFd> OpenOrCreate(int root_fd, const std::string& root, const std::string& path,
-                                      FileKind kind) {
+                                      FileKind kind, int depth = 0) {
   std::string display = JoinPath(root, path);
+  if (depth > kMaxSymlinks) return ErrnoError(ELOOP, "open (in root)", display);
   UniqueFd fd(OpenInRoot(root_fd, path, O_PATH));
   if (fd) return fd;
   if (errno != ENOENT) return ErrnoError(errno, "open (in root)", display);
 
   std::string parent_path = Parent(path);
   BERTH_ASSIGN_OR_RETURN(UniqueFd parent,
-                         OpenOrCreate(root_fd, root, parent_path, FileKind::kDirectory));
+                         OpenOrCreate(root_fd, root, parent_path, FileKind::kDirectory, depth));
   std::string name = BaseName(path);
   if (name.empty() || name == "." || name == "..") {
     return absl::InvalidArgumentError(absl::StrCat("invalid path in root: ", display));
@@ -65,11 +69,16 @@ absl::StatusOr<UniqueFd> OpenOrCreate(int root_fd, const std::string& root, cons
   }
 
   fd.Reset(OpenInRoot(root_fd, path, O_PATH));
-  if (!fd) {
-    // A dangling symlink in the last component resolves to nothing that we may create.
-    return ErrnoError(errno, "open (in root) after create", display);
-  }
-  return fd;
+  if (fd) return fd;
+  int err = errno;
+
+  // A dangling symlink in the last component: create its target, read as a path in the root.
+  char target[4096];
+  ssize_t length = ::readlinkat(parent.get(), name.c_str(), target, sizeof(target) - 1);
+  if (err != ENOENT || length <= 0) return ErrnoError(err, "open (in root) after create", display);
+  std::string link(target, static_cast<size_t>(length));
+  std::string resolved = link[0] == '/' ? link : JoinPath(parent_path, link);
+  return OpenOrCreate(root_fd, root, resolved, kind, depth + 1);
 }
 
 class LinuxSyscalls : public Syscalls {
