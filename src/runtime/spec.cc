@@ -42,7 +42,7 @@ absl::Status Get(const json& obj, const std::string& where, const char* key,
                  std::optional<T>* out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return absl::OkStatus();
-  T value;
+  T value{};
   BERTH_RETURN_IF_ERROR(Get(obj, where, key, &value));
   *out = std::move(value);
   return absl::OkStatus();

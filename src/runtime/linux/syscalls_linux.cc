@@ -21,9 +21,8 @@ int OpenInRoot(int root_fd, const std::string& path, int flags) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  std::string relative = path;
-  while (!relative.empty() && relative.front() == '/') relative.erase(0, 1);
-  if (relative.empty()) relative = ".";
+  size_t start = path.find_first_not_of('/');
+  std::string relative = start == std::string::npos ? "." : path.substr(start);
   return static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof(how)));
 }
 
