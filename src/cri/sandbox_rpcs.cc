@@ -35,6 +35,7 @@ bool Matches(const pod::SandboxView& view, const v1::PodSandboxFilter& filter) {
 absl::StatusOr<v1::RunPodSandboxResponse> PodBackend::RunPodSandbox(
     const v1::RunPodSandboxRequest& request) {
   BERTH_RETURN_IF_ERROR(ValidatePodSandboxConfig(request.config()));
+  BERTH_RETURN_IF_ERROR(ValidateRuntimeHandler(request.runtime_handler()));
   BERTH_ASSIGN_OR_RETURN(std::string id,
                          pods_->RunPodSandbox(request.config(), request.runtime_handler()));
   v1::RunPodSandboxResponse response;

@@ -61,6 +61,12 @@ absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& confi
   return absl::OkStatus();
 }
 
+absl::Status ValidateRuntimeHandler(const std::string& handler) {
+  if (handler.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "runtime_handler \"", handler, "\" is not configured; berth has only the default handler \"\""));
+}
+
 absl::Status ValidateId(const std::string& id, const char* field) {
   if (id.empty()) return Missing(field);
   return absl::OkStatus();
