@@ -174,6 +174,7 @@ std::unique_ptr<grpc::ClientContext> NewClientContext(std::chrono::seconds timeo
 
 absl::StatusOr<std::unique_ptr<TestDaemon>> TestDaemon::Start(TestDaemonOptions options) {
   std::unique_ptr<TestDaemon> daemon(new TestDaemon());
+  daemon->options_ = options;
   BERTH_RETURN_IF_ERROR(daemon->Prepare(options));
   BERTH_RETURN_IF_ERROR(daemon->Launch(options));
   if (absl::Status status = daemon->WaitReady(options.ready_timeout); !status.ok()) {
@@ -213,7 +214,8 @@ absl::Status TestDaemon::Launch(const TestDaemonOptions& options) {
                                    socket_path_, "--log-level", options.log_level};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
 
-  int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Appending keeps the log of an earlier run when the daemon is restarted.
+  int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return ErrnoError(errno, "open", log_path_);
   absl::StatusOr<pid_t> pid = Spawn(std::move(args), log_fd);
   ::close(log_fd);
@@ -275,6 +277,24 @@ absl::StatusOr<int> TestDaemon::Stop(std::chrono::seconds timeout, int signal) {
   pid_ = -1;
   wait_status_ = *status;
   return wait_status_;
+}
+
+absl::Status TestDaemon::Restart() {
+  if (pid_ > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("berthd pid ", pid_, " still runs; stop it before restarting"));
+  }
+  runtime_.reset();
+  images_.reset();
+  channel_.reset();
+  BERTH_RETURN_IF_ERROR(Launch(options_));
+  if (absl::Status status = WaitReady(options_.ready_timeout); !status.ok()) {
+    std::string tail = LogTail();
+    (void)Stop();
+    return Annotate(status,
+                    absl::StrCat("restarted berthd did not become ready; log tail:\n", tail));
+  }
+  return absl::OkStatus();
 }
 
 std::string TestDaemon::ReadLog() const {

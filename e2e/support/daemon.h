@@ -52,7 +52,7 @@ class TestDaemon {
   TestDaemon(const TestDaemon&) = delete;
   TestDaemon& operator=(const TestDaemon&) = delete;
 
-  // Stubs connected to the daemon's socket.
+  // Stubs connected to the daemon's socket; Restart() replaces them.
   runtime::v1::RuntimeService::Stub& runtime() { return *runtime_; }
   runtime::v1::ImageService::Stub& images() { return *images_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -72,6 +72,11 @@ class TestDaemon {
   absl::StatusOr<int> Stop(std::chrono::seconds timeout = std::chrono::seconds(10),
                            int signal = SIGTERM);
 
+  // Starts berthd again after Stop(), on the same root, state, socket and configuration, as a
+  // host restarting the daemon would, and waits until Version succeeds. The new run's output is
+  // appended to the same log. FailedPrecondition while the daemon still runs.
+  absl::Status Restart();
+
   // The daemon's log so far.
   std::string ReadLog() const;
 
@@ -83,6 +88,7 @@ class TestDaemon {
   std::string LogTail() const;
   void RemoveTempDir();
 
+  TestDaemonOptions options_;
   std::string temp_dir_;
   std::string root_;
   std::string state_;

@@ -1,0 +1,116 @@
+// A berthd killed with SIGKILL and started again finds its pods and containers running, with the
+// same processes, and can still stop and remove them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "e2e/support/cri_fixture.h"
+
+namespace berth::e2e {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+class CriRestartTest : public CriTest {};
+
+TEST_F(CriRestartTest, ContainerSurvivesKilledDaemon) {
+  ASSERT_TRUE(Pull().ok());
+  v1::PodSandboxConfig pod = PodConfig("restart");
+  absl::StatusOr<std::string> pod_id = RunPod(pod);
+  ASSERT_TRUE(pod_id.ok()) << pod_id.status();
+  absl::StatusOr<std::string> id =
+      StartNewContainer(*pod_id, ContainerConfig("sleeper", {"sleep", "3600"}), pod);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(WaitForState(*id, v1::CONTAINER_RUNNING, milliseconds(5000)).ok());
+  absl::StatusOr<pid_t> container_pid = ContainerPid(*id);
+  absl::StatusOr<pid_t> pause_pid = PausePid(*pod_id);
+  ASSERT_TRUE(container_pid.ok()) << container_pid.status();
+  ASSERT_TRUE(pause_pid.ok()) << pause_pid.status();
+  Track(*container_pid);
+  absl::StatusOr<TrackedProcess> container = TrackProcess(*container_pid);
+  ASSERT_TRUE(container.ok()) << container.status();
+
+  // Kill the daemon outright. The shims keep the pod running.
+  absl::StatusOr<int> killed = daemon().Stop(std::chrono::seconds(1), SIGKILL);
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  ASSERT_TRUE(WIFSIGNALED(*killed)) << *killed;
+  EXPECT_EQ(WTERMSIG(*killed), SIGKILL);
+  EXPECT_TRUE(IsAlive(*container));
+
+  steady_clock::time_point restart_start = steady_clock::now();
+  absl::Status restarted = daemon().Restart();
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  Report("restart_until_ready_ms", std::to_string(MillisSince(restart_start)));
+
+  // The new daemon lists the pod and the container, with the same processes.
+  v1::ListContainersResponse containers;
+  grpc::Status listed = runtime().ListContainers(NewClientContext().get(), {}, &containers);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  ASSERT_EQ(containers.containers_size(), 1);
+  EXPECT_EQ(containers.containers(0).id(), *id);
+  EXPECT_EQ(containers.containers(0).state(), v1::CONTAINER_RUNNING);
+
+  v1::ListPodSandboxResponse pods;
+  listed = runtime().ListPodSandbox(NewClientContext().get(), {}, &pods);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  ASSERT_EQ(pods.items_size(), 1);
+  EXPECT_EQ(pods.items(0).id(), *pod_id);
+  EXPECT_EQ(pods.items(0).state(), v1::SANDBOX_READY);
+
+  absl::StatusOr<pid_t> pid_after = ContainerPid(*id);
+  ASSERT_TRUE(pid_after.ok()) << pid_after.status();
+  EXPECT_EQ(*pid_after, *container_pid);
+  EXPECT_TRUE(IsAlive(*container));
+  absl::StatusOr<pid_t> pause_after = PausePid(*pod_id);
+  ASSERT_TRUE(pause_after.ok()) << pause_after.status();
+  EXPECT_EQ(*pause_after, *pause_pid);
+
+  absl::StatusOr<v1::ExecSyncResponse> exec = ExecSync(*id, {"echo", "still here"});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_EQ(exec->stdout(), "still here\n");
+
+  // Stop and remove through the new daemon.
+  v1::StopContainerRequest stop;
+  stop.set_container_id(*id);
+  stop.set_timeout(2);
+  v1::StopContainerResponse stop_response;
+  grpc::Status stopped = runtime().StopContainer(NewClientContext(std::chrono::seconds(30)).get(),
+                                                 stop, &stop_response);
+  ASSERT_TRUE(stopped.ok()) << stopped.error_message();
+  absl::StatusOr<v1::ContainerStatusResponse> status = ContainerStatus(*id);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->status().state(), v1::CONTAINER_EXITED);
+  EXPECT_FALSE(IsAlive(*container));
+
+  v1::RemoveContainerRequest remove;
+  remove.set_container_id(*id);
+  v1::RemoveContainerResponse remove_response;
+  grpc::Status removed = runtime().RemoveContainer(NewClientContext(std::chrono::seconds(30)).get(),
+                                                   remove, &remove_response);
+  ASSERT_TRUE(removed.ok()) << removed.error_message();
+
+  v1::StopPodSandboxRequest stop_pod;
+  stop_pod.set_pod_sandbox_id(*pod_id);
+  v1::StopPodSandboxResponse stop_pod_response;
+  grpc::Status pod_stopped = runtime().StopPodSandbox(
+      NewClientContext(std::chrono::seconds(30)).get(), stop_pod, &stop_pod_response);
+  ASSERT_TRUE(pod_stopped.ok()) << pod_stopped.error_message();
+  v1::RemovePodSandboxRequest remove_pod;
+  remove_pod.set_pod_sandbox_id(*pod_id);
+  v1::RemovePodSandboxResponse remove_pod_response;
+  grpc::Status pod_removed = runtime().RemovePodSandbox(
+      NewClientContext(std::chrono::seconds(30)).get(), remove_pod, &remove_pod_response);
+  ASSERT_TRUE(pod_removed.ok()) << pod_removed.error_message();
+
+  std::vector<std::string> leftovers = Leftovers();
+  EXPECT_TRUE(leftovers.empty()) << absl::StrJoin(leftovers, "\n");
+}
+
+}  // namespace
+}  // namespace berth::e2e
