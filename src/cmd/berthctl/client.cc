@@ -46,16 +46,17 @@ void Client::DebugPrint(const char* label, const google::protobuf::Message& mess
             << "\n";
 }
 
-absl::Status Client::FromGrpc(const grpc::Status& status, Timeout timeout) const {
+absl::Status Client::FromGrpc(const grpc::Status& status, Timeout passed_timeout) const {
   // gRPC and absl number their codes alike.
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   std::string message = status.error_message();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     absl::StrAppend(&message, " (is berthd serving ", options_.endpoint,
                     "? see --runtime-endpoint)");
-  } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && timeout.has_value()) {
-    absl::StrAppend(&message, " (no answer within ", FormatDuration(*timeout),
-                    "; see --timeout, or --pull-timeout for pulls)");
+  } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+             passed_timeout.has_value()) {
+    absl::StrAppend(&message, " (no response within ", FormatDuration(*passed_timeout),
+                    "; raise --timeout, or --pull-timeout for pulls)");
   }
   return absl::Status(code, message);
 }

@@ -63,13 +63,21 @@ class Client {
     }
 
     grpc::ClientContext context;
+    std::optional<std::chrono::system_clock::time_point> deadline;
     if (timeout.has_value() && timeout->count() > 0) {
-      context.set_deadline(std::chrono::system_clock::now() + *timeout);
+      deadline = std::chrono::system_clock::now() + *timeout;
+      context.set_deadline(*deadline);
     }
     if (options_.debug) DebugPrint("request", Redacted(request));
     Response response;
     const grpc::Status status = (stub->*method)(&context, request, &response);
-    if (!status.ok()) return FromGrpc(status, timeout);
+    if (!status.ok()) {
+      // DEADLINE_EXCEEDED may also come from the server, as when an exec times out. The hint
+      // about --timeout is added only when the client deadline has passed.
+      const bool deadline_passed =
+          deadline.has_value() && std::chrono::system_clock::now() >= *deadline;
+      return FromGrpc(status, deadline_passed ? timeout : std::nullopt);
+    }
     if (options_.debug) DebugPrint("response", response);
     return response;
   }
@@ -84,7 +92,8 @@ class Client {
   }
 
   void DebugPrint(const char* label, const google::protobuf::Message& message) const;
-  absl::Status FromGrpc(const grpc::Status& status, Timeout timeout) const;
+  // Converts a failed call. `passed_timeout` is the client deadline when it passed, else nullopt.
+  absl::Status FromGrpc(const grpc::Status& status, Timeout passed_timeout) const;
 
   GlobalOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

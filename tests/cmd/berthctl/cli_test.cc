@@ -57,6 +57,7 @@ class FakeRuntime final : public v1::RuntimeService::Service {
   }
   grpc::Status ListPodSandbox(grpc::ServerContext*, const v1::ListPodSandboxRequest*,
                               v1::ListPodSandboxResponse* response) override {
+    std::this_thread::sleep_for(list_pods_delay);
     *response = pods;
     return grpc::Status::OK;
   }
@@ -108,6 +109,9 @@ class FakeRuntime final : public v1::RuntimeService::Service {
     for (const std::string& word : request->cmd()) command += " " + word;
     Record("ExecSync " + request->container_id() + command + " timeout=" +
            std::to_string(request->timeout()));
+    if (request->timeout() == 1) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "command timed out after 1s");
+    }
     response->set_stdout("out text\n");
     response->set_stderr("err text\n");
     response->set_exit_code(3);
@@ -127,6 +131,7 @@ class FakeRuntime final : public v1::RuntimeService::Service {
   v1::RunPodSandboxRequest last_run_pod;
   std::map<std::string, v1::ContainerStatus> container_status;
   grpc::Status create_error = grpc::Status::OK;
+  std::chrono::milliseconds list_pods_delay{0};
 
  private:
   void Record(std::string call) {
@@ -376,6 +381,20 @@ TEST_F(CliTest, ExecSyncPassesExitCode) {
   EXPECT_EQ(result.out, "out text\n");
   EXPECT_EQ(result.err, "err text\n");
   EXPECT_EQ(runtime_.Calls(), (std::vector<std::string>{"ExecSync c1 ls -l / timeout=5"}));
+}
+
+TEST_F(CliTest, TimeoutHintOnlyForClientDeadline) {
+  runtime_.list_pods_delay = std::chrono::milliseconds(500);
+  Result result = Run({"--timeout", "100ms", "pods"});
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.err.find("berthctl: pods: DEADLINE_EXCEEDED: "), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("(no response within 100ms; raise --timeout"), std::string::npos)
+      << result.err;
+
+  result = Run({"exec", "-s", "--timeout", "1", "c1", "sleep", "5"});
+  EXPECT_EQ(result.status, 1);
+  EXPECT_EQ(result.err, "berthctl: exec: DEADLINE_EXCEEDED: command timed out after 1s\n");
 }
 
 TEST_F(CliTest, ExecWithoutSyncSuggestsSync) {
