@@ -140,7 +140,7 @@ absl::StatusOr<v1::ContainerStatusResponse> PodBackend::ContainerStatus(
     nlohmann::json info = {{"sandboxID", record.sandbox_id},
                            {"pid", state.pid},
                            {"dir", record.dir},
-                           {"imageRef", record.image_ref}};
+                           {"image", record.image_ref}};
     (*response.mutable_info())["info"] = info.dump();
   }
   return response;
