@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Berth's first-use demo: starts a registry on loopback, pushes a busybox image built from
-# Debian's busybox-static, starts berthd in temporary directories, pulls the image, runs a pod
-# whose container prints a line, shows that line from the container's log, and removes
+# Berth's first-use demo. It starts a registry on loopback and pushes a busybox image built from
+# Debian's busybox-static. Then it starts berthd in temporary directories, pulls the image, runs
+# a pod whose container prints a line, shows that line from the container's log, and removes
 # everything. Run as root after building: deploy/demo.sh [BUILD_DIR] (default: build).
 set -euo pipefail
 

@@ -16,7 +16,8 @@ std::string NewId() {
     filled += static_cast<size_t>(n);
   }
   if (filled < sizeof(bytes)) {
-    // getrandom cannot fail once the kernel pool is ready; this only covers a very early boot.
+    // getrandom(2) blocks until the kernel pool is ready and then does not fail for 32 bytes, so
+    // this fallback is only a guard against an unexpected error.
     std::random_device device;
     for (size_t i = filled; i < sizeof(bytes); ++i) bytes[i] = static_cast<unsigned char>(device());
   }

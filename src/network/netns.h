@@ -9,12 +9,12 @@
 namespace berth::network {
 
 // Creates a new network namespace, brings its loopback interface up, and pins it by bind-mounting
-// its nsfs file onto `path` (the file is created; its parent must exist). On failure nothing is
+// its nsfs file onto `path`. The file is created, so its parent must exist. On failure nothing is
 // left at `path`. An existing `path` is AlreadyExists.
 absl::Status CreatePinnedNetns(const std::string& path);
 
 // Unpins the namespace at `path` (lazy unmount) and removes the file. The namespace itself goes
-// away once no process and no other mount holds it. A missing path is success, so removal is
+// away once no process and no other mount refers to it. A missing path is success, so removal is
 // idempotent.
 absl::Status RemovePinnedNetns(const std::string& path);
 

@@ -12,7 +12,7 @@ namespace berth::pod {
 
 class NameRegistry {
  public:
-  // Reserves `name` for `id`. When another id holds it, returns AlreadyExists naming that id.
+  // Reserves `name` for `id`. When another id has it, returns AlreadyExists naming that id.
   // Reserving a name again for the same id is success.
   absl::Status Reserve(const std::string& name, const std::string& id);
 

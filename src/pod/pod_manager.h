@@ -1,7 +1,7 @@
 // The domain of pods: sandboxes and their containers, their records on disk, their names, and
 // the order of the steps that make and unmake them. CRI requests arrive here already validated
-// (see src/cri/); answers leave as records plus the live state from the runtime, and src/cri/
-// turns them into CRI messages.
+// (see src/cri/). Results are records plus the live state from the runtime, which src/cri/
+// turns into CRI messages.
 //
 // Stop and Remove operations are idempotent, as CRI requires: an unknown id is success.
 // Every operation that makes several things (directories, a netns, a cgroup, a shim) undoes
@@ -54,7 +54,7 @@ struct ExecOutput {
 class PodManager {
  public:
   // Loads the records under `options.root` and reserves their names, so that a restarted
-  // berthd knows its pods and containers. `images` and `runtime` must outlive the manager.
+  // berthd finds its pods and containers again. `images` and `runtime` must outlive the manager.
   static absl::StatusOr<std::unique_ptr<PodManager>> Open(PodManagerOptions options,
                                                           image::ImageStore* images,
                                                           runtime::Runtime* runtime);

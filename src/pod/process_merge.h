@@ -1,5 +1,5 @@
-// How the image's defaults and a CRI container config combine into the container's process,
-// with the kubelet's rules: CRI `command` replaces the image Entrypoint, CRI `args` replaces
+// The merge of an image's defaults and a CRI container config into the container's process,
+// by the kubelet's rules: CRI `command` replaces the image Entrypoint, CRI `args` replaces
 // the image Cmd, CRI envs override image Env entries of the same name.
 #pragma once
 
