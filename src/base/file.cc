@@ -106,14 +106,19 @@ absl::Status WriteFile(const std::string& path, std::string_view data, mode_t mo
   return WriteAll(fd.get(), data, path);
 }
 
-absl::Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+namespace {
+
+// Writes `data` to a temporary file beside `path`, optionally fsyncs it, and renames it over
+// `path`.
+absl::Status WriteThroughTempFile(const std::string& path, std::string_view data, mode_t mode,
+                                  bool sync) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   std::string temp = absl::StrCat(path, ".tmp-", random() % 1000000000);
   {
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (!fd) return ErrnoError(errno, "open", temp);
     absl::Status written = WriteAll(fd.get(), data, temp);
-    if (written.ok() && ::fsync(fd.get()) != 0) written = ErrnoError(errno, "fsync", temp);
+    if (written.ok() && sync && ::fsync(fd.get()) != 0) written = ErrnoError(errno, "fsync", temp);
     if (!written.ok()) {
       ::unlink(temp.c_str());
       return written;
@@ -124,7 +129,18 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view data, mod
     ::unlink(temp.c_str());
     return ErrnoError(err, "rename", path);
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  BERTH_RETURN_IF_ERROR(WriteThroughTempFile(path, data, mode, true));
   return FsyncDir(DirName(path));
+}
+
+absl::Status ReplaceFile(const std::string& path, std::string_view data, mode_t mode) {
+  return WriteThroughTempFile(path, data, mode, false);
 }
 
 absl::Status MakeDirs(const std::string& path, mode_t mode) {

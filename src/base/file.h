@@ -18,6 +18,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // content: write to a temporary file beside it, fsync, rename over `path`, fsync the directory.
 absl::Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
 
+// Writes `data` to a temporary file beside `path` and renames it over `path`, so readers see the
+// old or the new content, never a part. Unlike WriteFileAtomic it does not fsync, so after a
+// power loss the file may be empty: use it for files Berth can write again.
+absl::Status ReplaceFile(const std::string& path, std::string_view data, mode_t mode = 0644);
+
 // Writes `data` to `path` directly (truncating), without the crash guarantee.
 absl::Status WriteFile(const std::string& path, std::string_view data, mode_t mode = 0644);
 

@@ -63,9 +63,11 @@ absl::StatusOr<PodFiles> WritePodFiles(const std::string& dir, const std::string
     }
   }
   PodFiles files{JoinPath(dir, "resolv.conf"), JoinPath(dir, "hostname"), JoinPath(dir, "hosts")};
-  BERTH_RETURN_IF_ERROR(WriteFileAtomic(files.resolv_conf, RenderResolvConf(dns, host_resolv)));
-  BERTH_RETURN_IF_ERROR(WriteFileAtomic(files.hostname, hostname + "\n"));
-  BERTH_RETURN_IF_ERROR(WriteFileAtomic(files.hosts, RenderHosts(hostname, pod_ip)));
+  // The files are derived from the pod's config and written again if ever needed, so they are
+  // replaced without the cost of an fsync each.
+  BERTH_RETURN_IF_ERROR(ReplaceFile(files.resolv_conf, RenderResolvConf(dns, host_resolv)));
+  BERTH_RETURN_IF_ERROR(ReplaceFile(files.hostname, hostname + "\n"));
+  BERTH_RETURN_IF_ERROR(ReplaceFile(files.hosts, RenderHosts(hostname, pod_ip)));
   return files;
 }
 
