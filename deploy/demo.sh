@@ -14,13 +14,22 @@ done
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 registry_pid=""
 berthd_pid=""
+socket="$work/state/berth.sock"
+ctl() { "$bin/berthctl" --runtime-endpoint "unix://$socket" "$@"; }
+
+# Runs on every exit, Ctrl-C included: pods first, while berthd still serves, then the servers.
 cleanup() {
   set +e
-  [[ -n $berthd_pid ]] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null
+  trap - INT TERM
+  if [[ -n $berthd_pid ]]; then
+    ctl rmp --force --all > /dev/null 2>&1
+    kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null
+  fi
   [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -40,7 +49,9 @@ storage:
 http:
   addr: 127.0.0.1:$port
 YAML
-/usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+# setsid keeps the servers out of the terminal's process group, so Ctrl-C reaches only this
+# script, and cleanup() can still remove the pods through berthd.
+setsid /usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$port/v2/" > /dev/null 2>&1 && break
@@ -52,11 +63,9 @@ step "building and pushing $image"
 "$top/deploy/make-test-image.sh" "$image"
 
 step "starting berthd"
-socket="$work/state/berth.sock"
-"$bin/berthd" --root "$work/root" --state "$work/state" --listen "$socket" \
+setsid "$bin/berthd" --root "$work/root" --state "$work/state" --listen "$socket" \
   --log-level info > "$work/berthd.log" 2>&1 &
 berthd_pid=$!
-ctl() { "$bin/berthctl" --runtime-endpoint "unix://$socket" "$@"; }
 for _ in $(seq 100); do
   ctl version > /dev/null 2>&1 && break
   sleep 0.1

@@ -101,6 +101,20 @@ TEST_F(BerthdBasicsTest, SecondDaemonOnSameSocketFails) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+TEST_F(BerthdBasicsTest, SecondDaemonOnSameRootFails) {
+  std::string other = JoinPath(daemon_->root(), "other");
+  absl::StatusOr<BerthdExit> second =
+      RunBerthdToExit({"--config", "/dev/null", "--root", daemon_->root(), "--state",
+                       JoinPath(other, "state"), "--listen", JoinPath(other, "berth.sock")});
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE(WIFEXITED(second->wait_status));
+  EXPECT_EQ(WEXITSTATUS(second->wait_status), 1);
+  EXPECT_NE(second->output.find("another berthd already uses " + daemon_->root()),
+            std::string::npos)
+      << second->output;
+  EXPECT_FALSE(PathExists(JoinPath(other, "berth.sock")));
+}
+
 TEST_F(BerthdBasicsTest, StaleSocketIsReplaced) {
   std::string stale_path = JoinPath(daemon_->root(), "stale.sock");
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);

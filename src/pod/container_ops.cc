@@ -58,9 +58,11 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
         absl::StrCat("pod sandbox ", sandbox_id, " is not ready"));
   }
   auto image = images_->Find(config.image().image());
-  if (!image.ok()) {
-    return Annotate(image.status(), absl::StrCat("image \"", config.image().image(), "\""));
+  if (absl::IsNotFound(image.status())) {
+    return absl::NotFoundError(absl::StrCat("image \"", config.image().image(),
+                                            "\" not found: pull it before creating the container"));
   }
+  if (!image.ok()) return image.status();
 
   ContainerRecord record;
   record.id = NewId();

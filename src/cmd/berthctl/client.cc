@@ -50,7 +50,12 @@ absl::Status Client::FromGrpc(const grpc::Status& status, Timeout passed_timeout
   // gRPC and absl number their codes alike.
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   std::string message = status.error_message();
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  // gRPC's own message when the socket cannot be reached; an UNAVAILABLE that berthd sends, such
+  // as an unreachable registry, needs no hint about the endpoint.
+  bool no_connection = message.find("failed to connect") != std::string::npos ||
+                       message.find("Connection refused") != std::string::npos ||
+                       message.find("No such file or directory") != std::string::npos;
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && no_connection) {
     absl::StrAppend(&message, " (is berthd serving ", options_.endpoint,
                     "? see --runtime-endpoint)");
   } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&

@@ -73,10 +73,12 @@ struct CreateOptions {
 };
 
 absl::StatusOr<int> RunCreate(Session& session, const CreateOptions& options, const Args& args) {
+  // The arguments are POD-ID CONTAINER-CONFIG POD-CONFIG; naming the argument in the error
+  // makes swapped arguments obvious.
   absl::StatusOr<runtime::v1::ContainerConfig> config = LoadContainerConfig(args[1]);
-  if (!config.ok()) return config.status();
+  if (!config.ok()) return Annotate(config.status(), "CONTAINER-CONFIG (second argument)");
   absl::StatusOr<runtime::v1::PodSandboxConfig> sandbox = LoadPodSandboxConfig(args[2]);
-  if (!sandbox.ok()) return sandbox.status();
+  if (!sandbox.ok()) return Annotate(sandbox.status(), "POD-CONFIG (third argument)");
 
   if (options.with_pull) {
     absl::StatusOr<std::string> ref =

@@ -1,6 +1,8 @@
 #include "cmd/berthd/daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -123,6 +125,22 @@ void Daemon::Shutdown(std::chrono::milliseconds grace) {
 absl::Status Daemon::PrepareFolders() {
   BERTH_RETURN_IF_ERROR(Annotate(MakeDirs(config_.daemon.root, kFolderMode), "create root"));
   BERTH_RETURN_IF_ERROR(Annotate(MakeDirs(config_.daemon.state, kFolderMode), "create state"));
+
+  // Two daemons on one root or state would each act on the other's pods, so the second one
+  // stops here, before it loads any record. The kernel drops the locks when berthd exits.
+  for (const std::string& dir : {config_.daemon.root, config_.daemon.state}) {
+    std::string path = JoinPath(dir, "berthd.lock");
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return ErrnoError(errno, "open", path);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("another berthd already uses ", dir, " (", path, " is locked)"));
+      }
+      return ErrnoError(errno, "flock", path);
+    }
+    folder_locks_.push_back(std::move(fd));
+  }
   return absl::OkStatus();
 }
 

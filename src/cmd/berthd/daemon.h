@@ -5,10 +5,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <grpcpp/server.h>
 
 #include "absl/status/status.h"
+#include "base/fd.h"
 #include "cmd/berthd/config.h"
 #include "cri/backend.h"
 #include "cri/call.h"
@@ -45,6 +47,7 @@ class Daemon {
   absl::Status StartServer();
 
   Config config_;
+  std::vector<UniqueFd> folder_locks_;  // flock(2) on <root>/berthd.lock and <state>/berthd.lock
   cri::ServingState serving_;
 
   // Built by BuildBackends(), in this order: the backends use the managers.
