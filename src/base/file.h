@@ -11,6 +11,9 @@
 
 namespace berth {
 
+// Writes all of `data` to `fd`, retrying short writes and EINTR. `path` names the file in errors.
+absl::Status WriteAll(int fd, std::string_view data, const std::string& path);
+
 // Reads a whole file. A missing file is NotFound.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 

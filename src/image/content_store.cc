@@ -11,21 +11,6 @@
 #include "base/status.h"
 
 namespace berth::image {
-namespace {
-
-absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 ContentStore::ContentStore(std::string root)
     : blobs_dir_(JoinPath(root, "blobs/sha256")), ingest_dir_(JoinPath(root, "ingest")) {}
