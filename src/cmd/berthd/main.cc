@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "base/log.h"
+#include "base/status.h"
 #include "cmd/berthd/config.h"
 #include "cmd/berthd/daemon.h"
 #include "cmd/berthd/flags.h"
@@ -62,7 +64,13 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.status());
   ApplyFlags(*flags, *config);
   ResolveBinaryPaths(BinaryDir(), *config);
-  if (absl::Status status = ValidateConfig(*config); !status.ok()) return Fail(status);
+  if (absl::Status status = ValidateConfig(*config); !status.ok()) {
+    // The value may come from a flag or from the file, so the message names both sources; the
+    // flags that set daemon.* keys carry the key's last part (--root sets daemon.root).
+    return Fail(berth::Annotate(
+        status, absl::StrCat("invalid configuration (flags and ",
+                             explicit_config ? flags->config_path : kDefaultConfigPath, ")")));
+  }
   if (absl::Status status = berth::InitLogging(config->daemon.log_level); !status.ok()) {
     return Fail(status);
   }
