@@ -1,5 +1,8 @@
 #include "pod/spec_builder.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -65,6 +68,26 @@ absl::StatusOr<std::vector<std::string>> LookUpInImage(const std::vector<std::st
   return absl::NotFoundError(absl::StrCat("no entry \"", name, "\" in the image's ", file));
 }
 
+// Returns the primary gid of the passwd entry with uid `uid` in the image, or NotFound.
+absl::StatusOr<uint32_t> LookUpUidInImage(const std::vector<std::string>& layer_dirs,
+                                          uint32_t uid) {
+  for (auto layer = layer_dirs.rbegin(); layer != layer_dirs.rend(); ++layer) {
+    auto text = ReadFile(JoinPath(*layer, "etc/passwd"));
+    if (!text.ok()) continue;
+    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+      std::vector<std::string> fields = absl::StrSplit(line, ':');
+      uint32_t entry_uid = 0;
+      uint32_t entry_gid = 0;
+      if (fields.size() >= 4 && absl::SimpleAtoi(fields[2], &entry_uid) && entry_uid == uid &&
+          absl::SimpleAtoi(fields[3], &entry_gid)) {
+        return entry_gid;
+      }
+    }
+    break;
+  }
+  return absl::NotFoundError(absl::StrCat("no passwd entry with uid ", uid, " in the image"));
+}
+
 absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConfig& config) {
   for (const auto& mount : config.mounts()) {
     if (mount.container_path().empty() || mount.container_path().front() != '/') {
@@ -76,8 +99,12 @@ absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConf
           "mounts.host_path \"", mount.host_path(), "\" must be an absolute path"));
     }
     if (!PathExists(mount.host_path())) {
-      return absl::NotFoundError(absl::StrCat("mounts.host_path \"", mount.host_path(),
-                                              "\" for ", mount.container_path(), " does not exist"));
+      // The kubelet's hostPath volumes of the default type expect the runtime to create a
+      // missing source as a directory, as containerd and CRI-O do.
+      absl::Status made = MakeDirs(mount.host_path(), 0755);
+      if (!made.ok()) {
+        return Annotate(made, absl::StrCat("create mounts.host_path for ", mount.container_path()));
+      }
     }
     runtime::Mount entry{mount.container_path(), "bind", mount.host_path(), {"rbind"}};
     entry.options.push_back(mount.readonly() ? "ro" : "rw");
@@ -189,20 +216,33 @@ void ApplyResources(runtime::Spec& spec, const ::runtime::v1::LinuxContainerReso
 
 }  // namespace
 
+std::string PodHostname(const ::runtime::v1::PodSandboxConfig& config) {
+  if (config.linux().security_context().namespace_options().network() == ::runtime::v1::NODE) {
+    char name[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(name, sizeof(name) - 1) == 0) return name;
+  }
+  return config.hostname().empty() ? config.metadata().name() : config.hostname();
+}
+
 runtime::Spec BuildPauseSpec(const SandboxRecord& sandbox, const std::string& rootfs,
                              const std::string& pause_binary) {
   runtime::Spec spec = runtime::BaseSpec();
   spec.process.args = {"/pause"};
   spec.root = {rootfs, true};
-  spec.hostname = sandbox.config.hostname();
+  spec.hostname = PodHostname(sandbox.config);
   spec.mounts.push_back({"/pause", "bind", pause_binary, {"rbind", "ro", "rprivate"}});
   spec.linux.cgroups_path = CgroupPath(sandbox, sandbox.id);
   spec.annotations["io.kubernetes.cri.container-type"] = "sandbox";
   spec.annotations["io.kubernetes.cri.sandbox-id"] = sandbox.id;
 
+  for (const auto& [key, value] : sandbox.config.linux().sysctls()) spec.linux.sysctl[key] = value;
+
   const auto& options = SandboxNamespaces(sandbox);
   if (sandbox.netns_path.empty()) {
+    // A host-network pod uses the node's hostname too, so it shares the host's UTS namespace.
     DropNamespace(spec, "network");
+    DropNamespace(spec, "uts");
+    spec.hostname.clear();
   } else {
     SetNamespace(spec, "network", sandbox.netns_path);
   }
@@ -254,6 +294,8 @@ absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id
   AddPodFileMounts(spec, sandbox_paths, config);
   BERTH_RETURN_IF_ERROR(ApplyMounts(spec, config));
 
+  for (const auto& [key, value] : sandbox.config.linux().sysctls()) spec.linux.sysctl[key] = value;
+
   const auto& pod_options = SandboxNamespaces(sandbox);
   if (sandbox.netns_path.empty()) {
     DropNamespace(spec, "network");
@@ -265,7 +307,11 @@ absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id
   } else {
     SetNamespace(spec, "ipc", PauseNamespacePath(sandbox, "ipc"));
   }
-  SetNamespace(spec, "uts", PauseNamespacePath(sandbox, "uts"));
+  if (sandbox.netns_path.empty()) {
+    DropNamespace(spec, "uts");
+  } else {
+    SetNamespace(spec, "uts", PauseNamespacePath(sandbox, "uts"));
+  }
   switch (sc.namespace_options().pid()) {
     case ::runtime::v1::NODE:
       DropNamespace(spec, "pid");
@@ -306,8 +352,11 @@ absl::StatusOr<runtime::User> ResolveUser(const std::string& user,
 
   uint32_t number = 0;
   if (absl::SimpleAtoi(name, &number)) {
-    // A numeric uid needs no passwd entry; its gid stays 0 unless the spec names one.
+    // A numeric uid needs no passwd entry. When the image has one, its primary group is the
+    // default gid, as in containerd; otherwise the gid is 0 unless the spec names one.
     result.uid = number;
+    auto entry = LookUpUidInImage(layer_dirs, number);
+    if (entry.ok()) result.gid = *entry;
   } else {
     auto entry = LookUpInImage(layer_dirs, "etc/passwd", name);
     if (!entry.ok()) return entry.status();

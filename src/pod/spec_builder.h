@@ -29,6 +29,10 @@ struct SandboxPaths {
   std::string hosts;
 };
 
+// Returns the pod's hostname: the node's for host-network pods, else the config's hostname or,
+// when that is empty, the pod's name.
+std::string PodHostname(const ::runtime::v1::PodSandboxConfig& config);
+
 // Spec of berth-pause: the sandbox's init, with new IPC and UTS namespaces (and PID unless the
 // pod shares the host's), the pinned network namespace joined by path, and its cgroup below the
 // pod's. `rootfs` is an empty directory; the pause binary is bind-mounted read-only at /pause.

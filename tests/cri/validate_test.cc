@@ -85,6 +85,34 @@ TEST(ValidateContainerConfig, LogPathOutsideDirectory) {
   ExpectInvalid(ValidateContainerConfig(config), "config.log_path \"/abs.log\"");
 }
 
+TEST(ValidateContainerConfig, SecurityProfilesAreRejectedUntilSupported) {
+  auto seccomp = ValidContainer();
+  seccomp.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+      ::runtime::v1::SecurityProfile::RuntimeDefault);
+  absl::Status status = ValidateContainerConfig(seccomp);
+  EXPECT_TRUE(absl::IsUnimplemented(status)) << status;
+  EXPECT_NE(std::string(status.message()).find("seccomp profile \"RuntimeDefault\""),
+            std::string::npos)
+      << status;
+
+  auto apparmor = ValidContainer();
+  apparmor.mutable_linux()->mutable_security_context()->mutable_apparmor()->set_profile_type(
+      ::runtime::v1::SecurityProfile::Localhost);
+  EXPECT_TRUE(absl::IsUnimplemented(ValidateContainerConfig(apparmor)));
+
+  auto unconfined = ValidContainer();
+  unconfined.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+      ::runtime::v1::SecurityProfile::Unconfined);
+  EXPECT_TRUE(ValidateContainerConfig(unconfined).ok());
+}
+
+TEST(ValidatePodSandboxConfig, SeccompProfileIsRejectedUntilSupported) {
+  auto config = ValidPod();
+  config.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+      ::runtime::v1::SecurityProfile::Localhost);
+  EXPECT_TRUE(absl::IsUnimplemented(ValidatePodSandboxConfig(config)));
+}
+
 TEST(ValidateRuntimeHandler, OnlyDefaultHandler) {
   EXPECT_TRUE(ValidateRuntimeHandler("").ok());
   ExpectInvalid(ValidateRuntimeHandler("kata"), "runtime_handler \"kata\"");

@@ -143,13 +143,40 @@ TEST_F(ContainerSpecTest, RelativeMountPathIsRejectedWithValue) {
   EXPECT_NE(spec.status().message().find("\"data\""), absl::string_view::npos) << spec.status();
 }
 
-TEST_F(ContainerSpecTest, MissingHostPathIsNotFound) {
+TEST_F(ContainerSpecTest, MissingHostPathIsCreated) {
+  char pattern[] = "/tmp/berth-hostpath-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  std::string missing = std::string(pattern) + "/a/b";
   auto* mount = config_.add_mounts();
   mount->set_container_path("/data");
-  mount->set_host_path("/no/such/berth/path");
+  mount->set_host_path(missing);
   auto spec = Build();
-  EXPECT_TRUE(absl::IsNotFound(spec.status()));
-  EXPECT_NE(spec.status().message().find("/no/such/berth/path"), absl::string_view::npos);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(PathExists(missing));
+  EXPECT_TRUE(RemoveAll(pattern).ok());
+}
+
+TEST_F(ContainerSpecTest, PodSysctlsReachContainer) {
+  SandboxRecord sandbox = MakeSandbox();
+  (*sandbox.config.mutable_linux()->mutable_sysctls())["net.ipv4.ip_unprivileged_port_start"] =
+      "123";
+  auto spec = BuildContainerSpec("c1", config_, sandbox, paths_, image_, "/ctr/rootfs");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->linux.sysctl.at("net.ipv4.ip_unprivileged_port_start"), "123");
+  runtime::Spec pause = BuildPauseSpec(sandbox, "/rootfs", "/pause");
+  EXPECT_EQ(pause.linux.sysctl.at("net.ipv4.ip_unprivileged_port_start"), "123");
+}
+
+TEST_F(ContainerSpecTest, HostNetworkSharesHostUts) {
+  SandboxRecord sandbox = MakeSandbox();
+  sandbox.netns_path.clear();
+  auto spec = BuildContainerSpec("c1", config_, sandbox, paths_, image_, "/ctr/rootfs");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(Find(*spec, "network"), nullptr);
+  EXPECT_EQ(Find(*spec, "uts"), nullptr);
+  runtime::Spec pause = BuildPauseSpec(sandbox, "/rootfs", "/pause");
+  EXPECT_EQ(Find(pause, "uts"), nullptr);
+  EXPECT_TRUE(pause.hostname.empty());
 }
 
 TEST_F(ContainerSpecTest, DropAllThenAddOneCapability) {
@@ -200,6 +227,14 @@ TEST_F(ResolveUserTest, NumbersNamesAndGroups) {
   auto with_group = ResolveUser("app:staff", {dir_});
   ASSERT_TRUE(with_group.ok()) << with_group.status();
   EXPECT_EQ(with_group->gid, 50u);
+
+  auto numeric_with_entry = ResolveUser("1000", {dir_});
+  ASSERT_TRUE(numeric_with_entry.ok());
+  EXPECT_EQ(numeric_with_entry->gid, 1001u);
+
+  auto numeric_without_entry = ResolveUser("4242", {dir_});
+  ASSERT_TRUE(numeric_without_entry.ok());
+  EXPECT_EQ(numeric_without_entry->gid, 0u);
 
   auto unknown = ResolveUser("nobody", {dir_});
   EXPECT_TRUE(absl::IsNotFound(unknown.status()));
