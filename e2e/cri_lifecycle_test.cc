@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <regex>
 #include <string>
@@ -224,6 +225,39 @@ TEST_F(CriLifecycleTest, PodRunsAndLeavesNothing) {
   v1::ListImagesResponse listed;
   ASSERT_TRUE(images().ListImages(NewClientContext().get(), {}, &listed).ok());
   EXPECT_EQ(listed.images_size(), 0);
+}
+
+// The kubelet rotates a log by renaming the file and asking for it to be reopened; output after
+// that lands in a new file at the original path.
+TEST_F(CriLifecycleTest, LogReopensAfterRotation) {
+  ASSERT_TRUE(Pull().ok());
+  v1::PodSandboxConfig pod = PodConfig("rotate");
+  absl::StatusOr<std::string> pod_id = RunPod(pod);
+  ASSERT_TRUE(pod_id.ok()) << pod_id.status();
+  absl::StatusOr<std::string> id = StartNewContainer(
+      *pod_id, ContainerConfig("ticker", {"sh", "-c", "while true; do echo tick; sleep 0.1; done"}),
+      pod);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(WaitForState(*id, v1::CONTAINER_RUNNING, std::chrono::milliseconds(5000)).ok());
+
+  std::string log = log_dir() + "/ticker.log";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0) << log;
+  v1::ReopenContainerLogRequest reopen;
+  reopen.set_container_id(*id);
+  v1::ReopenContainerLogResponse reopen_response;
+  grpc::Status reopened =
+      runtime().ReopenContainerLog(NewClientContext().get(), reopen, &reopen_response);
+  ASSERT_TRUE(reopened.ok()) << reopened.error_message();
+
+  std::string text;
+  for (int attempt = 0; attempt < 50 && text.find(" stdout F tick\n") == std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    absl::StatusOr<std::string> read = ReadFile(log);
+    if (read.ok()) text = *read;
+  }
+  EXPECT_NE(text.find(" stdout F tick\n"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -146,6 +146,13 @@ absl::StatusOr<v1::ContainerStatusResponse> PodBackend::ContainerStatus(
   return response;
 }
 
+absl::StatusOr<v1::ReopenContainerLogResponse> PodBackend::ReopenContainerLog(
+    const v1::ReopenContainerLogRequest& request) {
+  BERTH_RETURN_IF_ERROR(ValidateId(request.container_id(), "container_id"));
+  BERTH_RETURN_IF_ERROR(pods_->ReopenContainerLog(request.container_id()));
+  return v1::ReopenContainerLogResponse();
+}
+
 absl::StatusOr<v1::ExecSyncResponse> PodBackend::ExecSync(const v1::ExecSyncRequest& request) {
   BERTH_RETURN_IF_ERROR(ValidateId(request.container_id(), "container_id"));
   if (request.cmd().empty()) return absl::InvalidArgumentError("cmd is missing or empty");

@@ -35,6 +35,8 @@ class PodBackend : public RuntimeBackend {
       const ::runtime::v1::ListContainersRequest& request) override;
   absl::StatusOr<::runtime::v1::ContainerStatusResponse> ContainerStatus(
       const ::runtime::v1::ContainerStatusRequest& request) override;
+  absl::StatusOr<::runtime::v1::ReopenContainerLogResponse> ReopenContainerLog(
+      const ::runtime::v1::ReopenContainerLogRequest& request) override;
   absl::StatusOr<::runtime::v1::ExecSyncResponse> ExecSync(
       const ::runtime::v1::ExecSyncRequest& request) override;
 

@@ -108,11 +108,15 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
   });
 
   BERTH_RETURN_IF_ERROR(SaveContainer(record));
-  cleanup.Disarm();
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (removing_.contains(sandbox_id) || !sandboxes_.contains(sandbox_id)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("pod sandbox ", sandbox_id, " was removed while the container was created"));
+    }
     containers_[record.id] = record;
   }
+  cleanup.Disarm();
   Log()->info("container created container={} pod={} name={} image={}", record.id, sandbox_id,
               name, record.image_id);
   return record.id;
@@ -164,10 +168,21 @@ absl::Status PodManager::StopContainer(const std::string& id_or_prefix, absl::Du
     Log()->info("container ignored stop signal, killing container={} timeout={}", record.id,
                 absl::FormatDuration(timeout));
   }
-  absl::Status killed = runtime_->Kill(record.id, SIGKILL);
-  if (!killed.ok() && !absl::IsNotFound(killed)) return Annotate(killed, "send SIGKILL");
+  // SIGKILL goes to every process of the container's cgroup: in a PID namespace shared with the
+  // pod, the container's children would otherwise outlive it.
+  absl::Status killed = runtime_->Kill(record.id, SIGKILL, /*all=*/true);
+  if (absl::IsNotFound(killed)) return absl::OkStatus();
+  if (!killed.ok()) return Annotate(killed, "send SIGKILL");
   auto waited = runtime_->Wait(record.id, kKillWait);
+  if (absl::IsNotFound(waited.status())) return absl::OkStatus();
   if (!waited.ok()) return Annotate(waited.status(), absl::StrCat("wait for container ", record.id));
+  if (waited->status == runtime::ContainerStatus::kUnknown) {
+    // The shim is gone, so nothing records an exit. SIGKILL reached the cgroup, and Delete
+    // kills whatever is left there before it removes the cgroup.
+    Log()->warn("container has lost its shim; treating it as stopped container={} reason={}",
+                record.id, waited->reason);
+    return absl::OkStatus();
+  }
   if (waited->status != runtime::ContainerStatus::kStopped) {
     return absl::DeadlineExceededError(
         absl::StrCat("container ", record.id, " still runs ", absl::FormatDuration(kKillWait),
@@ -202,6 +217,9 @@ absl::StatusOr<ContainerView> PodManager::GetContainer(const std::string& id_or_
   auto state = runtime_->State(id);
   if (state.ok()) {
     view.state = *std::move(state);
+  } else if (absl::IsNotFound(state.status()) && !FindContainerRecord(id).ok()) {
+    // RemoveContainer ran between the lookup of the record and the state.
+    return absl::NotFoundError(absl::StrCat("container \"", id, "\" not found"));
   } else {
     Log()->warn("container state unknown container={} error=\"{}\"", id, state.status().ToString());
     view.state.id = id;
@@ -222,6 +240,18 @@ std::vector<ContainerView> PodManager::ListContainers() {
     if (view.ok()) views.push_back(*std::move(view));
   }
   return views;
+}
+
+absl::Status PodManager::ReopenContainerLog(const std::string& id_or_prefix) {
+  BERTH_ASSIGN_OR_RETURN(std::string id, ResolveContainerId(id_or_prefix));
+  BERTH_ASSIGN_OR_RETURN(runtime::ContainerState state, runtime_->State(id));
+  if (state.status != runtime::ContainerStatus::kRunning) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, " is ", runtime::StatusName(state.status), ", not running"));
+  }
+  BERTH_RETURN_IF_ERROR(Annotate(runtime_->ReopenLog(id), absl::StrCat("reopen log of ", id)));
+  Log()->info("container log reopened container={}", id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ExecOutput> PodManager::ExecSync(const std::string& id_or_prefix,

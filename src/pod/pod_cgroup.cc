@@ -1,5 +1,11 @@
 #include "pod/pod_cgroup.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
 #include "base/file.h"
 #include "base/status.h"
 #include "runtime/linux/cgroups.h"
@@ -10,6 +16,24 @@ namespace {
 absl::StatusOr<std::vector<runtime::CgroupDir>> DirsOf(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(runtime::CgroupLayout layout, runtime::DetectCgroupLayout());
   return runtime::CgroupDirsFor(layout, path);
+}
+
+// Removes the child cgroups of `dir`, deepest first. rmdir fails, and the child stays, while the
+// child has processes; RemoveCgroupDirs then reports the pod cgroup as busy.
+void RemoveEmptyChildren(const std::string& dir) {
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) return;
+  std::vector<std::string> children;
+  while (struct dirent* entry = ::readdir(handle)) {
+    std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(name);
+  }
+  ::closedir(handle);
+  for (const std::string& name : children) {
+    std::string child = JoinPath(dir, name);
+    RemoveEmptyChildren(child);
+    ::rmdir(child.c_str());
+  }
 }
 
 }  // namespace
@@ -32,6 +56,9 @@ absl::Status CreatePodCgroup(const std::string& path) {
 
 absl::Status RemovePodCgroup(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(std::vector<runtime::CgroupDir> dirs, DirsOf(path));
+  // Empty child cgroups, such as those of a container whose removal was cut short, would keep
+  // the pod's cgroup busy forever; a child that still has processes makes this fail.
+  for (const runtime::CgroupDir& dir : dirs) RemoveEmptyChildren(dir.path);
   return Annotate(runtime::RemoveCgroupDirs(dirs), "remove pod cgroup " + path);
 }
 

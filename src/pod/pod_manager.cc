@@ -2,12 +2,15 @@
 #include "pod/pod_manager.h"
 
 #include <dirent.h>
+#include <signal.h>
 
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
 #include "base/json_file.h"
 #include "base/log.h"
 #include "base/status.h"
+#include "network/netns.h"
+#include "pod/pod_cgroup.h"
 
 namespace berth::pod {
 namespace {
@@ -74,10 +77,11 @@ absl::Status PodManager::LoadRecords() {
     auto json = ReadJsonFile(path);
     auto record = json.ok() ? SandboxFromJson(*json) : json.status();
     if (!record.ok()) {
-      // A sandbox directory without a readable record is a RunPodSandbox that crashed before
-      // its last step; it owns nothing the daemon tracks.
-      Log()->warn("skipping sandbox without a valid record pod={} error=\"{}\"", id,
+      // The record is written last by RunPodSandbox and its file goes first when a removal
+      // deletes the directory, so this is a create or remove that berthd did not finish.
+      Log()->warn("removing sandbox without a valid record pod={} error=\"{}\"", id,
                   record.status().ToString());
+      SweepOrphan(id, JoinPath(sandboxes_dir, id), /*sandbox=*/true);
       continue;
     }
     (void)names_.Reserve(SandboxName(record->config.metadata()), record->id);
@@ -88,8 +92,9 @@ absl::Status PodManager::LoadRecords() {
     auto json = ReadJsonFile(path);
     auto record = json.ok() ? ContainerFromJson(*json) : json.status();
     if (!record.ok()) {
-      Log()->warn("skipping container without a valid record container={} error=\"{}\"", id,
+      Log()->warn("removing container without a valid record container={} error=\"{}\"", id,
                   record.status().ToString());
+      SweepOrphan(id, JoinPath(containers_dir, id), /*sandbox=*/false);
       continue;
     }
     auto sandbox = sandboxes_.find(record->sandbox_id);
@@ -101,6 +106,27 @@ absl::Status PodManager::LoadRecords() {
   }
   Log()->info("records loaded sandboxes={} containers={}", sandboxes_.size(), containers_.size());
   return absl::OkStatus();
+}
+
+void PodManager::SweepOrphan(const std::string& id, const std::string& dir, bool sandbox) {
+  auto log_failure = [&](const char* step, const absl::Status& status) {
+    if (!status.ok()) {
+      Log()->warn("orphan cleanup step failed id={} step={} error=\"{}\"", id, step,
+                  status.ToString());
+    }
+  };
+  absl::Status killed = runtime_->Kill(id, SIGKILL, /*all=*/true);
+  if (killed.ok()) (void)runtime_->Wait(id, absl::Seconds(10));
+  log_failure("delete process", runtime_->Delete(id));
+  if (sandbox) {
+    log_failure("remove netns",
+                network::RemovePinnedNetns(JoinPath(JoinPath(options_.state, "netns"), id)));
+    // Only a pod cgroup Berth made itself has a name it can know without the record.
+    std::string cgroup = JoinPath(options_.default_cgroup_parent, id);
+    auto exists = PodCgroupExists(cgroup);
+    if (exists.ok() && *exists) log_failure("remove pod cgroup", RemovePodCgroup(cgroup));
+  }
+  log_failure("remove directory", RemoveAll(dir));
 }
 
 absl::StatusOr<std::string> PodManager::ResolveSandboxId(const std::string& id_or_prefix) {

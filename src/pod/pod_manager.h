@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,9 @@ class PodManager {
   absl::Status RemoveContainer(const std::string& id);
   absl::StatusOr<ContainerView> GetContainer(const std::string& id);
   std::vector<ContainerView> ListContainers();
+  // Makes the container's shim reopen its log file after the kubelet renamed it for rotation.
+  // A container that is not running is FailedPrecondition.
+  absl::Status ReopenContainerLog(const std::string& id);
   absl::StatusOr<ExecOutput> ExecSync(const std::string& id, const std::vector<std::string>& cmd,
                                       absl::Duration timeout);
 
@@ -85,6 +89,9 @@ class PodManager {
   PodManager(PodManagerOptions options, image::ImageStore* images, runtime::Runtime* runtime);
 
   absl::Status LoadRecords();
+  // Undoes what an unfinished create or remove left for `id` under `dir`: its process and shim,
+  // and for a sandbox its netns and the pod cgroup Berth made. Failures are logged.
+  void SweepOrphan(const std::string& id, const std::string& dir, bool sandbox);
   // Resolve a full id or a unique id prefix; NotFound or InvalidArgument (ambiguous).
   absl::StatusOr<std::string> ResolveSandboxId(const std::string& id_or_prefix);
   absl::StatusOr<std::string> ResolveContainerId(const std::string& id_or_prefix);
@@ -109,6 +116,9 @@ class PodManager {
   std::mutex mutex_;  // guards the two maps below
   std::map<std::string, SandboxRecord> sandboxes_;
   std::map<std::string, ContainerRecord> containers_;
+  std::set<std::string> removing_;  // sandboxes RemovePodSandbox is working on
+  // TODO: operations on one sandbox or container are not serialised; concurrent calls on the
+  // same id rely on the runtime's idempotent Kill, Wait and Delete.
 };
 
 }  // namespace berth::pod

@@ -1,6 +1,7 @@
 // PodManager: the sandbox operations.
 #include <signal.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "base/cleanup.h"
 #include "base/clock.h"
@@ -66,7 +67,7 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
                  [path = record.netns_path] { return network::RemovePinnedNetns(path); });
   }
 
-  std::string hostname = config.hostname().empty() ? config.metadata().name() : config.hostname();
+  std::string hostname = PodHostname(config);
   auto files = network::WritePodFiles(record.dir, hostname, DnsOf(config), record.ip);
   if (!files.ok()) return Annotate(files.status(), "write pod files");
 
@@ -132,10 +133,13 @@ absl::Status PodManager::StopPause(const SandboxRecord& record) {
     return state.status();
   }
   if (state->status == runtime::ContainerStatus::kStopped) return absl::OkStatus();
-  absl::Status killed = runtime_->Kill(record.id, SIGKILL);
-  if (!killed.ok() && !absl::IsNotFound(killed)) return Annotate(killed, "kill pause");
+  absl::Status killed = runtime_->Kill(record.id, SIGKILL, /*all=*/true);
+  if (absl::IsNotFound(killed)) return absl::OkStatus();
+  if (!killed.ok()) return Annotate(killed, "kill pause");
   auto waited = runtime_->Wait(record.id, kPauseStopTimeout);
+  if (absl::IsNotFound(waited.status())) return absl::OkStatus();
   if (!waited.ok()) return Annotate(waited.status(), "wait for pause");
+  // An unknown state means the pause's shim is gone; Delete cleans up its cgroup.
   return absl::OkStatus();
 }
 
@@ -166,6 +170,15 @@ absl::Status PodManager::RemovePodSandbox(const std::string& id_or_prefix) {
   auto id = ResolveSandboxId(id_or_prefix);
   if (absl::IsNotFound(id.status())) return absl::OkStatus();
   if (!id.ok()) return id.status();
+  {
+    // From here on CreateContainer refuses to add containers to this sandbox.
+    std::lock_guard<std::mutex> lock(mutex_);
+    removing_.insert(*id);
+  }
+  absl::Cleanup forget_removing = [this, id = *id] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    removing_.erase(id);
+  };
   BERTH_RETURN_IF_ERROR(StopPodSandbox(*id));
   BERTH_ASSIGN_OR_RETURN(SandboxRecord record, FindSandboxRecord(*id));
 
