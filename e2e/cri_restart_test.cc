@@ -144,8 +144,8 @@ TEST_F(CriRestartTest, UnfinishedSandboxIsSweptAtStart) {
   for (const std::string& dir : CgroupDirsOf(cgroup_parent() + "/" + *pod_id)) {
     EXPECT_NE(::access(dir.c_str(), F_OK), 0) << dir;
   }
-  // Without its record Berth cannot tell that it made the pod's cgroup parent, so that one is
-  // left to its usual owner, the kubelet; the test plays that part.
+  // Without its record Berth cannot tell that it made the pod's cgroup parent. That one is left
+  // to its usual owner, the kubelet, whose part the test plays here.
   for (const std::string& dir : CgroupDirsOf(cgroup_parent())) ::rmdir(dir.c_str());
 
   // The name is free again: the kubelet's retry of the same pod succeeds.

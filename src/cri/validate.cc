@@ -22,8 +22,8 @@ absl::Status CheckNamePart(const std::string& value, const char* field) {
   return absl::OkStatus();
 }
 
-// Berth applies no seccomp or AppArmor profile yet, so asking for one fails the request instead
-// of running the workload less confined than its spec says. "Unconfined" is honoured as is.
+// Berth applies no seccomp or AppArmor profile yet, so a request for one fails instead of
+// running the workload less confined than its spec requires. "Unconfined" is honoured as is.
 absl::Status CheckNoProfile(const ::runtime::v1::SecurityProfile* profile,
                             const std::string& legacy_path, const char* field) {
   bool confined = profile != nullptr &&

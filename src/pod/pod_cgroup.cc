@@ -57,7 +57,7 @@ absl::Status CreatePodCgroup(const std::string& path) {
 absl::Status RemovePodCgroup(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(std::vector<runtime::CgroupDir> dirs, DirsOf(path));
   // Empty child cgroups, such as those of a container whose removal was cut short, would keep
-  // the pod's cgroup busy forever; a child that still has processes makes this fail.
+  // the pod's cgroup busy forever. A child that still has processes makes this fail.
   for (const runtime::CgroupDir& dir : dirs) RemoveEmptyChildren(dir.path);
   return Annotate(runtime::RemoveCgroupDirs(dirs), "remove pod cgroup " + path);
 }

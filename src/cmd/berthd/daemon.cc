@@ -127,7 +127,7 @@ absl::Status Daemon::PrepareFolders() {
   BERTH_RETURN_IF_ERROR(Annotate(MakeDirs(config_.daemon.state, kFolderMode), "create state"));
 
   // Two daemons on one root or state would each act on the other's pods, so the second one
-  // stops here, before it loads any record. The kernel drops the locks when berthd exits.
+  // stops here, before it loads any record. The kernel releases the locks when berthd exits.
   for (const std::string& dir : {config_.daemon.root, config_.daemon.state}) {
     std::string path = JoinPath(dir, "berthd.lock");
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
