@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/file.h"
+#include "e2e/support/image_store_fixture.h"
 #include "e2e/support/registry.h"
 #include "e2e/support/test_image.h"
 #include "image/digest.h"
@@ -26,33 +27,12 @@ using e2e::TestBlob;
 using e2e::TestImage;
 using e2e::TestImageConfig;
 using e2e::TestLayer;
-using e2e::TestRegistry;
 
-class ImagePullTest : public ::testing::Test {
+class ImagePullTest : public e2e::ImageStoreTest {
  protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    const char* base = std::getenv("TMPDIR");
-    temp_ = JoinPath(base && *base ? base : "/tmp", "berth-image-e2e-XXXXXX");
-    ASSERT_NE(::mkdtemp(temp_.data()), nullptr);
-    root_ = JoinPath(temp_, "root");
-    auto registry = TestRegistry::Start();
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = *std::move(registry);
-    auto store = ImageStore::Open({root_, {}});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-  }
-
   void TearDown() override {
     for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-    store_.reset();
-    registry_.reset();
-    if (!temp_.empty()) (void)RemoveAll(temp_);
-  }
-
-  std::string Ref(const std::string& repo_tag) const {
-    return absl::StrCat(registry_->host(), "/", repo_tag);
+    ImageStoreTest::TearDown();
   }
 
   static size_t CountEntries(const std::string& dir) {
@@ -85,10 +65,6 @@ class ImagePullTest : public ::testing::Test {
     return target;
   }
 
-  std::string temp_;
-  std::string root_;
-  std::unique_ptr<TestRegistry> registry_;
-  std::unique_ptr<ImageStore> store_;
   std::vector<std::string> mounts_;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
 #include "base/json_file.h"
+#include "e2e/support/image_store_fixture.h"
 #include "e2e/support/registry.h"
 #include "e2e/support/test_image.h"
 #include "image/digest.h"
@@ -20,33 +21,9 @@ namespace {
 using e2e::LayerBuilder;
 using e2e::TestImage;
 using e2e::TestImageConfig;
-using e2e::TestRegistry;
 
-class ImageRemoveTest : public ::testing::Test {
+class ImageRemoveTest : public e2e::ImageStoreTest {
  protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    const char* base = std::getenv("TMPDIR");
-    temp_ = JoinPath(base && *base ? base : "/tmp", "berth-image-e2e-XXXXXX");
-    ASSERT_NE(::mkdtemp(temp_.data()), nullptr);
-    root_ = JoinPath(temp_, "root");
-    auto registry = TestRegistry::Start();
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = *std::move(registry);
-    auto store = ImageStore::Open({root_, {}});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-  }
-
-  void TearDown() override {
-    store_.reset();
-    registry_.reset();
-    if (!temp_.empty()) (void)RemoveAll(temp_);
-  }
-
-  std::string Ref(const std::string& repo_tag) const {
-    return absl::StrCat(registry_->host(), "/", repo_tag);
-  }
 
   // Names in `dir` (relative to the store root), without "." and "..".
   std::vector<std::string> Entries(const std::string& dir) const {
@@ -70,11 +47,6 @@ class ImageRemoveTest : public ::testing::Test {
     if (!extra.ok()) return extra.status();
     return e2e::BuildImage({*base, *extra}, TestImageConfig{});
   }
-
-  std::string temp_;
-  std::string root_;
-  std::unique_ptr<TestRegistry> registry_;
-  std::unique_ptr<ImageStore> store_;
 };
 
 TEST_F(ImageRemoveTest, RemovesUnusedSnapshotsAndBlobs) {
