@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "base/status.h"
 #include "e2e/support/cri_fixture.h"
 
 namespace berth::e2e {
@@ -20,31 +21,48 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-class CriRestartTest : public CriTest {};
+// A running `sleep` container in a pod of its own, with the ids and processes the tests check.
+struct RunningSleeper {
+  v1::PodSandboxConfig pod;
+  std::string pod_id;
+  std::string id;
+  pid_t pid = -1;
+  TrackedProcess process;
+};
+
+class CriRestartTest : public CriTest {
+ protected:
+  // Pulls the image, runs pod `pod_name` and starts a `sleep 3600` container in it.
+  absl::StatusOr<RunningSleeper> StartSleeper(const std::string& pod_name) {
+    RunningSleeper sleeper;
+    BERTH_RETURN_IF_ERROR(Pull().status());
+    sleeper.pod = PodConfig(pod_name);
+    BERTH_ASSIGN_OR_RETURN(sleeper.pod_id, RunPod(sleeper.pod));
+    BERTH_ASSIGN_OR_RETURN(
+        sleeper.id,
+        StartNewContainer(sleeper.pod_id, ContainerConfig("sleeper", {"sleep", "3600"}),
+                          sleeper.pod));
+    BERTH_RETURN_IF_ERROR(
+        WaitForState(sleeper.id, v1::CONTAINER_RUNNING, milliseconds(5000)).status());
+    BERTH_ASSIGN_OR_RETURN(sleeper.pid, ContainerPid(sleeper.id));
+    Track(sleeper.pid);
+    BERTH_ASSIGN_OR_RETURN(sleeper.process, TrackProcess(sleeper.pid));
+    return sleeper;
+  }
+};
 
 TEST_F(CriRestartTest, ContainerSurvivesKilledDaemon) {
-  ASSERT_TRUE(Pull().ok());
-  v1::PodSandboxConfig pod = PodConfig("restart");
-  absl::StatusOr<std::string> pod_id = RunPod(pod);
-  ASSERT_TRUE(pod_id.ok()) << pod_id.status();
-  absl::StatusOr<std::string> id =
-      StartNewContainer(*pod_id, ContainerConfig("sleeper", {"sleep", "3600"}), pod);
-  ASSERT_TRUE(id.ok()) << id.status();
-  ASSERT_TRUE(WaitForState(*id, v1::CONTAINER_RUNNING, milliseconds(5000)).ok());
-  absl::StatusOr<pid_t> container_pid = ContainerPid(*id);
-  absl::StatusOr<pid_t> pause_pid = PausePid(*pod_id);
-  ASSERT_TRUE(container_pid.ok()) << container_pid.status();
+  absl::StatusOr<RunningSleeper> sleeper = StartSleeper("restart");
+  ASSERT_TRUE(sleeper.ok()) << sleeper.status();
+  absl::StatusOr<pid_t> pause_pid = PausePid(sleeper->pod_id);
   ASSERT_TRUE(pause_pid.ok()) << pause_pid.status();
-  Track(*container_pid);
-  absl::StatusOr<TrackedProcess> container = TrackProcess(*container_pid);
-  ASSERT_TRUE(container.ok()) << container.status();
 
   // Kill the daemon outright. The shims keep the pod running.
   absl::StatusOr<int> killed = daemon().Stop(std::chrono::seconds(1), SIGKILL);
   ASSERT_TRUE(killed.ok()) << killed.status();
   ASSERT_TRUE(WIFSIGNALED(*killed)) << *killed;
   EXPECT_EQ(WTERMSIG(*killed), SIGKILL);
-  EXPECT_TRUE(IsAlive(*container));
+  EXPECT_TRUE(IsAlive(sleeper->process));
 
   steady_clock::time_point restart_start = steady_clock::now();
   absl::Status restarted = daemon().Restart();
@@ -56,56 +74,56 @@ TEST_F(CriRestartTest, ContainerSurvivesKilledDaemon) {
   grpc::Status listed = runtime().ListContainers(NewClientContext().get(), {}, &containers);
   ASSERT_TRUE(listed.ok()) << listed.error_message();
   ASSERT_EQ(containers.containers_size(), 1);
-  EXPECT_EQ(containers.containers(0).id(), *id);
+  EXPECT_EQ(containers.containers(0).id(), sleeper->id);
   EXPECT_EQ(containers.containers(0).state(), v1::CONTAINER_RUNNING);
 
   v1::ListPodSandboxResponse pods;
   listed = runtime().ListPodSandbox(NewClientContext().get(), {}, &pods);
   ASSERT_TRUE(listed.ok()) << listed.error_message();
   ASSERT_EQ(pods.items_size(), 1);
-  EXPECT_EQ(pods.items(0).id(), *pod_id);
+  EXPECT_EQ(pods.items(0).id(), sleeper->pod_id);
   EXPECT_EQ(pods.items(0).state(), v1::SANDBOX_READY);
 
-  absl::StatusOr<pid_t> pid_after = ContainerPid(*id);
+  absl::StatusOr<pid_t> pid_after = ContainerPid(sleeper->id);
   ASSERT_TRUE(pid_after.ok()) << pid_after.status();
-  EXPECT_EQ(*pid_after, *container_pid);
-  EXPECT_TRUE(IsAlive(*container));
-  absl::StatusOr<pid_t> pause_after = PausePid(*pod_id);
+  EXPECT_EQ(*pid_after, sleeper->pid);
+  EXPECT_TRUE(IsAlive(sleeper->process));
+  absl::StatusOr<pid_t> pause_after = PausePid(sleeper->pod_id);
   ASSERT_TRUE(pause_after.ok()) << pause_after.status();
   EXPECT_EQ(*pause_after, *pause_pid);
 
-  absl::StatusOr<v1::ExecSyncResponse> exec = ExecSync(*id, {"echo", "still here"});
+  absl::StatusOr<v1::ExecSyncResponse> exec = ExecSync(sleeper->id, {"echo", "still here"});
   ASSERT_TRUE(exec.ok()) << exec.status();
   EXPECT_EQ(exec->stdout(), "still here\n");
 
   // Stop and remove through the new daemon.
   v1::StopContainerRequest stop;
-  stop.set_container_id(*id);
+  stop.set_container_id(sleeper->id);
   stop.set_timeout(2);
   v1::StopContainerResponse stop_response;
   grpc::Status stopped = runtime().StopContainer(NewClientContext(std::chrono::seconds(30)).get(),
                                                  stop, &stop_response);
   ASSERT_TRUE(stopped.ok()) << stopped.error_message();
-  absl::StatusOr<v1::ContainerStatusResponse> status = ContainerStatus(*id);
+  absl::StatusOr<v1::ContainerStatusResponse> status = ContainerStatus(sleeper->id);
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->status().state(), v1::CONTAINER_EXITED);
-  EXPECT_FALSE(IsAlive(*container));
+  EXPECT_FALSE(IsAlive(sleeper->process));
 
   v1::RemoveContainerRequest remove;
-  remove.set_container_id(*id);
+  remove.set_container_id(sleeper->id);
   v1::RemoveContainerResponse remove_response;
   grpc::Status removed = runtime().RemoveContainer(NewClientContext(std::chrono::seconds(30)).get(),
                                                    remove, &remove_response);
   ASSERT_TRUE(removed.ok()) << removed.error_message();
 
   v1::StopPodSandboxRequest stop_pod;
-  stop_pod.set_pod_sandbox_id(*pod_id);
+  stop_pod.set_pod_sandbox_id(sleeper->pod_id);
   v1::StopPodSandboxResponse stop_pod_response;
   grpc::Status pod_stopped = runtime().StopPodSandbox(
       NewClientContext(std::chrono::seconds(30)).get(), stop_pod, &stop_pod_response);
   ASSERT_TRUE(pod_stopped.ok()) << pod_stopped.error_message();
   v1::RemovePodSandboxRequest remove_pod;
-  remove_pod.set_pod_sandbox_id(*pod_id);
+  remove_pod.set_pod_sandbox_id(sleeper->pod_id);
   v1::RemovePodSandboxResponse remove_pod_response;
   grpc::Status pod_removed = runtime().RemovePodSandbox(
       NewClientContext(std::chrono::seconds(30)).get(), remove_pod, &remove_pod_response);
@@ -155,22 +173,11 @@ TEST_F(CriRestartTest, UnfinishedSandboxIsSweptAtStart) {
 
 // A container whose shim was killed can still be stopped and removed, with its pod.
 TEST_F(CriRestartTest, ContainerWithLostShimIsRemovable) {
-  ASSERT_TRUE(Pull().ok());
-  v1::PodSandboxConfig pod = PodConfig("lostshim");
-  absl::StatusOr<std::string> pod_id = RunPod(pod);
-  ASSERT_TRUE(pod_id.ok()) << pod_id.status();
-  absl::StatusOr<std::string> id =
-      StartNewContainer(*pod_id, ContainerConfig("sleeper", {"sleep", "3600"}), pod);
-  ASSERT_TRUE(id.ok()) << id.status();
-  ASSERT_TRUE(WaitForState(*id, v1::CONTAINER_RUNNING, milliseconds(5000)).ok());
-  absl::StatusOr<pid_t> container_pid = ContainerPid(*id);
-  ASSERT_TRUE(container_pid.ok()) << container_pid.status();
-  Track(*container_pid);
-  absl::StatusOr<TrackedProcess> container = TrackProcess(*container_pid);
-  ASSERT_TRUE(container.ok()) << container.status();
+  absl::StatusOr<RunningSleeper> sleeper = StartSleeper("lostshim");
+  ASSERT_TRUE(sleeper.ok()) << sleeper.status();
 
   // The shim is the container process's parent.
-  std::string stat_path = "/proc/" + std::to_string(*container_pid) + "/stat";
+  std::string stat_path = "/proc/" + std::to_string(sleeper->pid) + "/stat";
   FILE* stat = std::fopen(stat_path.c_str(), "r");
   ASSERT_NE(stat, nullptr);
   int ignored_pid = 0;
@@ -183,18 +190,18 @@ TEST_F(CriRestartTest, ContainerWithLostShimIsRemovable) {
   ASSERT_EQ(::kill(shim_pid, SIGKILL), 0);
 
   v1::StopContainerRequest stop;
-  stop.set_container_id(*id);
+  stop.set_container_id(sleeper->id);
   v1::StopContainerResponse stop_response;
   grpc::Status stopped = runtime().StopContainer(NewClientContext(std::chrono::seconds(30)).get(),
                                                  stop, &stop_response);
   EXPECT_TRUE(stopped.ok()) << stopped.error_message();
   v1::RemoveContainerRequest remove;
-  remove.set_container_id(*id);
+  remove.set_container_id(sleeper->id);
   v1::RemoveContainerResponse remove_response;
   grpc::Status removed = runtime().RemoveContainer(NewClientContext(std::chrono::seconds(30)).get(),
                                                    remove, &remove_response);
   EXPECT_TRUE(removed.ok()) << removed.error_message();
-  EXPECT_FALSE(IsAlive(*container));
+  EXPECT_FALSE(IsAlive(sleeper->process));
 }
 
 }  // namespace
