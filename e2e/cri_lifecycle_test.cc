@@ -227,8 +227,8 @@ TEST_F(CriLifecycleTest, PodRunsAndLeavesNothing) {
   EXPECT_EQ(listed.images_size(), 0);
 }
 
-// The kubelet rotates a log by renaming the file and asking for it to be reopened; output after
-// that lands in a new file at the original path.
+// The kubelet rotates a log by renaming the file and requesting a reopen. Output after that
+// lands in a new file at the original path.
 TEST_F(CriLifecycleTest, LogReopensAfterRotation) {
   ASSERT_TRUE(Pull().ok());
   v1::PodSandboxConfig pod = PodConfig("rotate");

@@ -34,8 +34,8 @@ absl::Status Annotate(const absl::Status& status, std::string_view context);
     if (!berth_status_.ok()) return berth_status_; \
   } while (false)
 
-// Evaluates a StatusOr expression; on error returns its status, else moves the value into `lhs`,
-// which may be a declaration such as `auto x` or an existing variable.
+// Evaluates a StatusOr expression. On error it returns the status from the enclosing function,
+// else it moves the value into `lhs`, a declaration such as `auto x` or an existing variable.
 #define BERTH_ASSIGN_OR_RETURN(lhs, expr) \
   BERTH_ASSIGN_OR_RETURN_IMPL(BERTH_STATUS_CONCAT(berth_statusor_, __LINE__), lhs, expr)
 #define BERTH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -18,7 +18,7 @@
 // what it has built. The status code a method returns reaches the client unchanged, because absl
 // and gRPC codes share their numbers. The message reaches it as is too, so it should name the
 // object and the failed step. Methods report errors by status, not by throwing: the service catches
-// any exception and answers INTERNAL so that berthd survives, but an exception there is a bug.
+// any exception and returns INTERNAL so that berthd survives, but an exception there is a bug.
 //
 // Methods are called concurrently from the server's thread pool; a backend guards its own
 // state. CallContext::Current() (call_context.h) gives the request id, deadline and

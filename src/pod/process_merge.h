@@ -1,6 +1,6 @@
 // The merge of an image's defaults and a CRI container config into the container's process,
-// by the kubelet's rules: CRI `command` replaces the image Entrypoint, CRI `args` replaces
-// the image Cmd, CRI envs override image Env entries of the same name.
+// by the kubelet's rules. CRI `command` replaces the image Entrypoint and CRI `args` replaces
+// the image Cmd. CRI envs override image Env entries of the same name.
 #pragma once
 
 #include <string>

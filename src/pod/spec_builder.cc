@@ -101,9 +101,9 @@ absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConf
     if (!PathExists(mount.host_path())) {
       // The kubelet's hostPath volumes of the default type expect the runtime to create a
       // missing source as a directory, as containerd and CRI-O do.
-      absl::Status made = MakeDirs(mount.host_path(), 0755);
-      if (!made.ok()) {
-        return Annotate(made, absl::StrCat("create mounts.host_path for ", mount.container_path()));
+      absl::Status created = MakeDirs(mount.host_path(), 0755);
+      if (!created.ok()) {
+        return Annotate(created, absl::StrCat("create mounts.host_path for ", mount.container_path()));
       }
     }
     runtime::Mount entry{mount.container_path(), "bind", mount.host_path(), {"rbind"}};
@@ -130,7 +130,7 @@ absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConf
 
 void AddPodFileMounts(runtime::Spec& spec, const SandboxPaths& paths,
                       const ::runtime::v1::ContainerConfig& config) {
-  auto taken = [&](const std::string& destination) {
+  auto overridden = [&](const std::string& destination) {
     for (const auto& mount : config.mounts()) {
       if (mount.container_path() == destination) return true;
     }
@@ -142,7 +142,7 @@ void AddPodFileMounts(runtime::Spec& spec, const SandboxPaths& paths,
       {"/etc/hostname", paths.hostname},
   };
   for (const auto& [destination, source] : files) {
-    if (source.empty() || taken(destination)) continue;
+    if (source.empty() || overridden(destination)) continue;
     spec.mounts.push_back({destination, "bind", source, {"rbind", "rprivate", "rw"}});
   }
 }

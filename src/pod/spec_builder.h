@@ -39,9 +39,9 @@ std::string PodHostname(const ::runtime::v1::PodSandboxConfig& config);
 runtime::Spec BuildPauseSpec(const SandboxRecord& sandbox, const std::string& rootfs,
                              const std::string& pause_binary);
 
-// Spec of a container in `sandbox`: process merged from `image` and `config`, rootfs at
-// `rootfs` (the overlay is mounted there by the launcher), network, IPC and UTS namespaces of the
-// pause process, the pod's DNS and host files, the CRI mounts, and the container's cgroup.
+// Spec of a container in `sandbox`. Its process merges `image` and `config`, and its root is
+// `rootfs`, where the launcher mounts the overlay. It joins the pause's network, IPC and UTS
+// namespaces and gets the pod's DNS and host files, the CRI mounts and its own cgroup.
 // Errors name the CRI field and value, e.g. a relative mount path.
 absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id,
                                                  const ::runtime::v1::ContainerConfig& config,

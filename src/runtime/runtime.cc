@@ -260,8 +260,8 @@ absl::Status Runtime::AwaitShimExit(const std::string& id, absl::Duration timeou
     if (pid == 0) return absl::OkStatus();
 
     // A pidfd becomes readable the moment the shim exits, so Delete does not pay a polling
-    // interval. The pid is checked again after the loop turns, which covers its reuse between
-    // LiveShimPid and pidfd_open; without pidfds (ENOSYS) the loop polls every 20 ms.
+    // interval. The next turn of the loop checks the pid again, which covers its reuse between
+    // LiveShimPid and pidfd_open. Without pidfds (ENOSYS) the loop polls every 20 ms.
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!pidfd) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

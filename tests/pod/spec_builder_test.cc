@@ -79,7 +79,7 @@ class ContainerSpecTest : public ::testing::Test {
   SandboxPaths paths_;
 };
 
-TEST_F(ContainerSpecTest, JoinsPauseNamespacesAndKeepsOwnPidAndMount) {
+TEST_F(ContainerSpecTest, JoinsPauseNamespaces) {
   config_.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
       ::runtime::v1::CONTAINER);
   auto spec = Build();
@@ -96,7 +96,7 @@ TEST_F(ContainerSpecTest, JoinsPauseNamespacesAndKeepsOwnPidAndMount) {
   EXPECT_TRUE(spec->hostname.empty());
 }
 
-// POD is the zero value of NamespaceMode, so a config that says nothing shares the pause's.
+// POD is the zero value of NamespaceMode, so a config without a pid mode shares the pause's.
 TEST_F(ContainerSpecTest, PodPidModeJoinsPause) {
   auto spec = Build();
   ASSERT_TRUE(spec.ok()) << spec.status();

@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   ApplyFlags(*flags, *config);
   ResolveBinaryPaths(BinaryDir(), *config);
   if (absl::Status status = ValidateConfig(*config); !status.ok()) {
-    // The value may come from a flag or from the file, so the message names both sources; the
-    // flags that set daemon.* keys carry the key's last part (--root sets daemon.root).
+    // The value may come from a flag or from the file, so the message names both sources. A flag
+    // that sets a daemon.* key is named after the key's last part (--root sets daemon.root).
     return Fail(berth::Annotate(
         status, absl::StrCat("invalid configuration (flags and ",
                              explicit_config ? flags->config_path : kDefaultConfigPath, ")")));
