@@ -135,13 +135,14 @@ absl::Status ImageStore::LoadRecords() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ImageRecord> ImageStore::Pull(const std::string& reference) {
+absl::StatusOr<ImageRecord> ImageStore::Pull(const std::string& reference,
+                                             const PullOptions& options) {
   BERTH_ASSIGN_OR_RETURN(Reference ref, ParseReference(reference));
   std::shared_lock<std::shared_mutex> gc_lock(gc_mutex_);
 
   int64_t started = NowNanos();
   Log()->info("pulling image={}", ref.String());
-  PullContext context{content_, snapshots_, registry_, blob_locks_, HostPlatform()};
+  PullContext context{content_, snapshots_, registry_, blob_locks_, HostPlatform(), options};
   auto pulled = PullImage(context, ref);
   if (!pulled.ok()) {
     Log()->warn("pull failed image={} error=\"{}\"", ref.String(), pulled.status().ToString());

@@ -23,6 +23,7 @@
 #include "image/content_store.h"
 #include "image/image_record.h"
 #include "image/keyed_mutex.h"
+#include "image/pull_options.h"
 #include "image/registry_client.h"
 #include "image/snapshot_store.h"
 
@@ -61,7 +62,8 @@ class ImageStore {
   //   PermissionDenied    HTTP 401 or 403
   //   DataLoss            digest mismatch, naming the blob, expected and actual digest
   //   FailedPrecondition  schema 1, unknown media types, zstd layers, documents over 4 MiB
-  absl::StatusOr<ImageRecord> Pull(const std::string& reference);
+  // `options` carries credentials, cancellation (Cancelled) and a progress callback.
+  absl::StatusOr<ImageRecord> Pull(const std::string& reference, const PullOptions& options = {});
 
   // Every image, ordered by id.
   std::vector<ImageRecord> List() const;

@@ -8,6 +8,7 @@
 #include "image/descriptor.h"
 #include "image/image_record.h"
 #include "image/keyed_mutex.h"
+#include "image/pull_options.h"
 #include "image/reference.h"
 #include "image/registry_client.h"
 #include "image/snapshot_store.h"
@@ -21,6 +22,7 @@ struct PullContext {
   RegistryClient& registry;
   KeyedMutex& blob_locks;  // one download per blob at a time
   Platform platform;       // the platform to pick from an index
+  const PullOptions& options;
 };
 
 // Pulls `ref` and returns its record. repo_tags contains ref.TagRef() when the reference has a
