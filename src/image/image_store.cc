@@ -57,7 +57,10 @@ ImageStore::ImageStore(ImageStoreOptions options, std::string root)
       root_(std::move(root)),
       content_(JoinPath(root_, "content")),
       snapshots_(JoinPath(root_, "snapshots")),
-      registry_(RegistryOptions{options_.insecure_registries}) {}
+      registry_(RegistryOptions{.insecure_registries = options_.insecure_registries,
+                                .config_dir = options_.registry_config_dir,
+                                .no_progress_seconds = options_.pull_progress_timeout_seconds,
+                                .retry = {}}) {}
 
 absl::StatusOr<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options) {
   if (options.root.empty() || options.root.front() != '/') {
@@ -142,7 +145,8 @@ absl::StatusOr<ImageRecord> ImageStore::Pull(const std::string& reference,
 
   int64_t started = NowNanos();
   Log()->info("pulling image={}", ref.String());
-  PullContext context{content_, snapshots_, registry_, blob_locks_, HostPlatform(), options};
+  RegistryClient registry = registry_.ForPull(options);
+  PullContext context{content_, snapshots_, registry, blob_locks_, HostPlatform(), options};
   auto pulled = PullImage(context, ref);
   if (!pulled.ok()) {
     Log()->warn("pull failed image={} error=\"{}\"", ref.String(), pulled.status().ToString());
