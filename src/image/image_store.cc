@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
@@ -13,7 +12,6 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "image/digest.h"
-#include "image/fs_usage.h"
 #include "image/platform.h"
 #include "image/puller.h"
 #include "image/reference.h"
@@ -150,6 +148,13 @@ absl::StatusOr<ImageRecord> ImageStore::Pull(const std::string& reference,
   auto pulled = PullImage(context, ref);
   if (!pulled.ok()) {
     Log()->warn("pull failed image={} error=\"{}\"", ref.String(), pulled.status().ToString());
+    if (absl::IsResourceExhausted(pulled.status())) {
+      // A full disk: what this pull stored is no use to anyone until space is freed.
+      gc_lock.unlock();
+      std::unique_lock<std::shared_mutex> exclusive(gc_mutex_);
+      absl::Status collected = CollectGarbage();
+      if (!collected.ok()) Log()->warn("cleanup after a failed pull: {}", collected.ToString());
+    }
     return pulled.status();
   }
   BERTH_ASSIGN_OR_RETURN(ImageRecord record, Commit(*std::move(pulled)));
@@ -245,72 +250,6 @@ absl::StatusOr<ImageRecord> ImageStore::Find(const std::string& ref_or_id) const
   std::lock_guard<std::mutex> lock(records_mutex_);
   BERTH_ASSIGN_OR_RETURN(const ImageRecord* record, FindLocked(ref_or_id));
   return *record;
-}
-
-absl::Status ImageStore::Remove(const std::string& ref_or_id) {
-  std::unique_lock<std::shared_mutex> gc_lock(gc_mutex_);
-  std::string id;
-  {
-    std::lock_guard<std::mutex> lock(records_mutex_);
-    BERTH_ASSIGN_OR_RETURN(const ImageRecord* record, FindLocked(ref_or_id));
-    id = record->id;
-    std::string path = RecordPath(id);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError(errno, "unlink", path);
-    records_.erase(id);
-  }
-  Log()->info("image removed image={} id={}", ref_or_id, id);
-
-  absl::Status collected = CollectGarbage();
-  return Annotate(collected,
-                  absl::StrCat("image ", id, " removed, but deleting unused data failed"));
-}
-
-absl::Status ImageStore::CollectGarbage() {
-  std::set<std::string> chain_ids;
-  std::set<std::string> blobs;
-  {
-    std::lock_guard<std::mutex> lock(records_mutex_);
-    for (const auto& [id, record] : records_) {
-      chain_ids.insert(record.chain_ids.begin(), record.chain_ids.end());
-      for (const std::string& digest : record.BlobDigests()) blobs.insert(digest);
-    }
-  }
-
-  absl::Status result;
-  int snapshots_removed = 0;
-  for (const Snapshot& snapshot : snapshots_.List()) {
-    if (chain_ids.contains(snapshot.chain_id)) continue;
-    absl::Status removed = snapshots_.Remove(snapshot.chain_id);
-    if (removed.ok()) {
-      ++snapshots_removed;
-    } else if (result.ok()) {
-      result = removed;
-    }
-  }
-
-  int blobs_removed = 0;
-  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> stored, content_.List());
-  for (const std::string& digest : stored) {
-    if (blobs.contains(digest)) continue;
-    absl::Status removed = content_.Delete(digest);
-    if (removed.ok()) {
-      ++blobs_removed;
-    } else if (result.ok()) {
-      result = removed;
-    }
-  }
-  Log()->info("garbage collected snapshots={} blobs={}", snapshots_removed, blobs_removed);
-  return result;
-}
-
-absl::StatusOr<FsUsage> ImageStore::Usage() const {
-  FsUsage usage;
-  usage.timestamp = NowNanos();
-  usage.mountpoint = root_;
-  BERTH_ASSIGN_OR_RETURN(TreeUsage tree, MeasureTree(root_));
-  usage.used_bytes = tree.bytes;
-  usage.inodes_used = tree.inodes;
-  return usage;
 }
 
 }  // namespace berth::image

@@ -6,8 +6,9 @@
 //   <root>/images/<config hex>.json     one record per image (see ImageRecord)
 //
 // Thread-safe. Pulls run in parallel, also of the same image: blob downloads and layer unpacks
-// are serialised per digest and per chain id, and records are merged under a lock. Remove waits
-// for running pulls, then deletes the record and every snapshot and blob no image uses.
+// are serialised per digest and per chain id, and records are merged under a lock. Removing an
+// image deletes its record at once, then waits for running pulls and deletes every snapshot and
+// blob that no image and no container (see Use) needs.
 #pragma once
 
 #include <cstdint>
@@ -41,11 +42,14 @@ struct ImageStoreOptions {
   // A registry transfer that moves no byte for this many seconds fails, naming the blob.
   // Default 300.
   int64_t pull_progress_timeout_seconds = kDefaultNoProgressSeconds;
+  // References of pinned images (the sandbox image): Remove refuses them and garbage
+  // collection keeps them. Default: none.
+  std::vector<std::string> pinned_images = {};
 };
 
 // Disk use of the image store, as CRI's ImageFsInfo reports it.
 struct FsUsage {
-  std::string mountpoint;    // the directory measured: the store root
+  std::string mountpoint;    // the directory the figures are for
   uint64_t used_bytes = 0;   // bytes allocated under it; hardlinked files count once
   uint64_t inodes_used = 0;  // files, directories and links under it, the root included
   int64_t timestamp = 0;     // when measured, nanoseconds since the epoch
@@ -80,14 +84,35 @@ class ImageStore {
   // NotFound when nothing matches; InvalidArgument when an id prefix matches several images.
   absl::StatusOr<ImageRecord> Find(const std::string& ref_or_id) const;
 
-  // Removes the image `ref_or_id` names (as in Find), with all its tags, then deletes every
-  // snapshot and blob that no remaining image uses. An unknown image is NotFound: callers
-  // that must be idempotent, like CRI's RemoveImage, treat IsNotFound() as success.
-  // NOTE: snapshots that containers still use as lower layers are not protected yet; callers
-  // must not remove an image that a container uses.
+  // Removes a name or an image, as found by Find:
+  //   - by id or id prefix: the image with all its tags and digests;
+  //   - by "repository:tag": that tag only; the repository's digest references go with its
+  //     last tag of that repository;
+  //   - by "repository@digest": the image's digest references of that repository.
+  // An image left without any tag or digest is removed. Every removal of an image then
+  // deletes the snapshots and blobs that no image and no user (see Use) needs.
+  // Errors: NotFound for an unknown image (callers that must be idempotent, like CRI's
+  // RemoveImage, treat it as success); FailedPrecondition, with nothing changed, when the
+  // removal would delete an image that a user holds, or remove a pinned name or image.
   absl::Status Remove(const std::string& ref_or_id);
 
-  // Measures the disk use under the root.
+  // Records that `user` (a container id) runs on the layers of image `image_id`. Until
+  // Release(user), Remove refuses that image and garbage collection keeps its snapshots.
+  // A user holds one image; calling Use again replaces it. NotFound if the image is gone, so
+  // a creation that raced with a removal fails instead of mounting deleted layers.
+  absl::Status Use(const std::string& user, const std::string& image_id);
+  // Forgets `user`. Unknown users are ignored.
+  void Release(const std::string& user);
+  // Users of image `image_id`, sorted.
+  std::vector<std::string> UsersOf(const std::string& image_id) const;
+
+  // True when `record` is named by one of the pinned references.
+  bool IsPinned(const ImageRecord& record) const;
+
+  // The image's config blob as the registry served it; NotFound when it is not stored.
+  absl::StatusOr<std::string> ConfigBlob(const ImageRecord& record) const;
+
+  // Measures the image filesystem: records, content and snapshots under the root.
   absl::StatusOr<FsUsage> Usage() const;
 
   const std::string& root() const { return root_; }
@@ -105,8 +130,16 @@ class ImageStore {
   absl::StatusOr<ImageRecord> MoveTagsTo(const ImageRecord& owner);
   // Find() with records_mutex_ held.
   absl::StatusOr<const ImageRecord*> FindLocked(const std::string& ref_or_id) const;
-  // Deletes snapshots and blobs that no record uses. Needs gc_mutex_ held exclusively.
+  // Deletes snapshots and blobs that no record and no user needs. Needs gc_mutex_ held
+  // exclusively.
   absl::Status CollectGarbage();
+  // Checks that Remove may delete `record` entirely. Needs records_mutex_ held.
+  absl::Status CheckRemovable(const ImageRecord& record) const;
+  // Deletes the record of `id` from disk and memory. Needs records_mutex_ held.
+  absl::Status DeleteRecord(const std::string& id);
+  // Removes the name `ref_or_id` matched on `record`, if it was a tag or digest. Returns true
+  // when the record lost its last name and must go. Needs records_mutex_ held.
+  absl::StatusOr<bool> RemoveName(const std::string& ref_or_id, ImageRecord& record);
 
   ImageStoreOptions options_;
   std::string root_;  // canonical: no symlinks
@@ -120,6 +153,12 @@ class ImageStore {
   std::shared_mutex gc_mutex_;
   mutable std::mutex records_mutex_;
   std::map<std::string, ImageRecord> records_;  // by id
+  // Users holding an image (see Use): user -> image id, and the chain ids kept for them.
+  struct Held {
+    std::string image_id;
+    std::vector<std::string> chain_ids;
+  };
+  std::map<std::string, Held> users_;  // guarded by records_mutex_
 };
 
 }  // namespace berth::image

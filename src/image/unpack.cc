@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include <memory>
-#include <set>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -173,17 +173,40 @@ void DropOverlayXattrs(struct archive_entry* entry) {
   }
 }
 
+// Checks that hardlink `target` (cleaned, relative to the layer root) names a file that an
+// earlier entry of this layer made, reached without any symlink: link() follows symlinks in the
+// directories of its source path, and a link to a host file would let a later body write to it.
+absl::Status CheckHardlinkTarget(int root_fd, const std::string& fs_dir, const std::string& path,
+                                 const std::string& target) {
+  auto refuse = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("layer entry \"", path,
+                                                   "\" is a hardlink to \"", target, "\", ",
+                                                   std::string(why)));
+  };
+  if (target.empty()) return refuse("the layer root");
+  auto slash = target.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "" : target.substr(0, slash);
+  std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
+  auto parent = OpenDirBeneath(root_fd, dir, /*create=*/false, fs_dir);
+  if (absl::IsNotFound(parent.status())) return refuse("which the layer does not contain");
+  if (!parent.ok()) return refuse(std::string(parent.status().message()));
+  struct stat st;
+  if (::fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return refuse("which the layer does not contain");
+    return ErrnoError(errno, "stat", JoinPath(fs_dir, target));
+  }
+  if (S_ISDIR(st.st_mode)) return refuse("a directory");
+  return absl::OkStatus();
+}
+
 // Points the entry (and its hardlink target) at absolute paths inside `fs_dir`.
-absl::Status Relocate(struct archive_entry* entry, const std::string& fs_dir,
+absl::Status Relocate(struct archive_entry* entry, int root_fd, const std::string& fs_dir,
                       const std::string& path) {
   std::string absolute = path.empty() ? fs_dir : JoinPath(fs_dir, path);
   archive_entry_set_pathname(entry, absolute.c_str());
   if (const char* link = archive_entry_hardlink(entry)) {
     BERTH_ASSIGN_OR_RETURN(std::string target, CleanEntryPath(link));
-    if (target.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("layer entry \"", path, "\" is a hardlink to the layer root"));
-    }
+    BERTH_RETURN_IF_ERROR(CheckHardlinkTarget(root_fd, fs_dir, path, target));
     archive_entry_set_hardlink(entry, JoinPath(fs_dir, target).c_str());
   }
   return absl::OkStatus();
@@ -206,9 +229,9 @@ absl::Status CopyData(struct archive* tar, struct archive* disk, std::string_vie
 
 // Writes one regular entry (file, directory, link, device) through libarchive.
 absl::Status ExtractEntry(struct archive* tar, struct archive* disk, struct archive_entry* entry,
-                          const std::string& fs_dir, const std::string& path,
+                          int root_fd, const std::string& fs_dir, const std::string& path,
                           std::string_view what) {
-  BERTH_RETURN_IF_ERROR(Annotate(Relocate(entry, fs_dir, path), what));
+  BERTH_RETURN_IF_ERROR(Annotate(Relocate(entry, root_fd, fs_dir, path), what));
   DropOverlayXattrs(entry);
   int written = archive_write_header(disk, entry);
   if (written < ARCHIVE_WARN) return ArchiveError(disk, what, absl::StrCat("extract ", path));
@@ -231,7 +254,7 @@ absl::Status ExtractAll(struct archive* tar, const std::string& fs_dir, std::str
   WriteArchive disk(archive_write_disk_new());
   archive_write_disk_set_options(disk.get(), kExtractFlags);
 
-  std::set<std::string> opaque_dirs;
+  std::map<std::string, std::string> opaque_dirs;  // directory -> the marker entry's name
   while (true) {
     struct archive_entry* entry = nullptr;
     int read = archive_read_next_header(tar, &entry);
@@ -243,13 +266,16 @@ absl::Status ExtractAll(struct archive* tar, const std::string& fs_dir, std::str
     if (!kind.ok()) return Annotate(kind.status(), what);
     switch (kind->kind) {
       case EntryKind::kExtract:
-        BERTH_RETURN_IF_ERROR(ExtractEntry(tar, disk.get(), entry, fs_dir, kind->path, what));
+        BERTH_RETURN_IF_ERROR(
+            ExtractEntry(tar, disk.get(), entry, root_fd.get(), fs_dir, kind->path, what));
         break;
       case EntryKind::kWhiteout:
-        BERTH_RETURN_IF_ERROR(Annotate(MakeWhiteout(root_fd.get(), fs_dir, kind->path), what));
+        BERTH_RETURN_IF_ERROR(
+            Annotate(MakeWhiteout(root_fd.get(), fs_dir, kind->path),
+                     absl::StrCat(std::string(what), ": whiteout \"", raw_path, "\"")));
         break;
       case EntryKind::kOpaque:
-        opaque_dirs.insert(kind->path);
+        opaque_dirs.emplace(kind->path, raw_path);
         break;
       case EntryKind::kSkip:
         break;
@@ -259,8 +285,10 @@ absl::Status ExtractAll(struct archive* tar, const std::string& fs_dir, std::str
   if (archive_write_close(disk.get()) < ARCHIVE_WARN) {
     return ArchiveError(disk.get(), what, "finish extraction");
   }
-  for (const std::string& dir : opaque_dirs) {
-    BERTH_RETURN_IF_ERROR(Annotate(MakeOpaque(root_fd.get(), fs_dir, dir), what));
+  for (const auto& [dir, marker] : opaque_dirs) {
+    BERTH_RETURN_IF_ERROR(
+        Annotate(MakeOpaque(root_fd.get(), fs_dir, dir),
+                 absl::StrCat(std::string(what), ": opaque marker \"", marker, "\"")));
   }
   return absl::OkStatus();
 }
