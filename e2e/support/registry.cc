@@ -119,9 +119,12 @@ absl::StatusOr<int> FreeLoopbackPort() {
   return ntohs(address.sin_port);
 }
 
-absl::StatusOr<std::unique_ptr<TestRegistry>> TestRegistry::Start() {
+absl::StatusOr<std::unique_ptr<TestRegistry>> TestRegistry::Start(TestRegistryOptions options) {
   std::unique_ptr<TestRegistry> registry(new TestRegistry());
   BERTH_ASSIGN_OR_RETURN(registry->dir_, MakeTempDir());
+  registry->storage_dir_ =
+      options.storage_dir.empty() ? JoinPath(registry->dir_, "storage") : options.storage_dir;
+  registry->extra_config_ = std::move(options.extra_config);
   BERTH_ASSIGN_OR_RETURN(registry->port_, FreeLoopbackPort());
   registry->host_ = absl::StrCat("127.0.0.1:", registry->port_);
   BERTH_RETURN_IF_ERROR(registry->Launch());
@@ -144,11 +147,11 @@ absl::Status TestRegistry::Launch() {
       "    disabled: true\n"
       "storage:\n"
       "  filesystem:\n"
-      "    rootdirectory: ", JoinPath(dir_, "storage"), "\n"
+      "    rootdirectory: ", storage_dir_, "\n"
       "  delete:\n"
       "    enabled: true\n"
       "http:\n"
-      "  addr: ", host_, "\n");
+      "  addr: ", host_, "\n", extra_config_);
   BERTH_RETURN_IF_ERROR(WriteFile(config_path, config));
 
   std::string log_path = JoinPath(dir_, "registry.log");
@@ -187,7 +190,7 @@ absl::Status TestRegistry::WaitReady() {
           absl::StrCat(kRegistryBinary, " exited during start-up: ", LogTail()));
     }
     auto result = Call("GET", url, "", "");
-    if (result.ok() && result->status == 200) return absl::OkStatus();
+    if (result.ok() && (result->status == 200 || result->status == 401)) return absl::OkStatus();
     std::this_thread::sleep_for(kPollInterval);
   }
   std::string tail = LogTail();
@@ -255,7 +258,7 @@ absl::Status TestRegistry::PushImage(const std::string& repo, const std::string&
 
 std::string TestRegistry::BlobDataPath(const std::string& digest) const {
   std::string hex = image::DigestHex(digest);
-  return absl::StrCat(dir_, "/storage/docker/registry/v2/blobs/sha256/", hex.substr(0, 2), "/",
+  return absl::StrCat(storage_dir_, "/docker/registry/v2/blobs/sha256/", hex.substr(0, 2), "/",
                       hex, "/data");
 }
 

@@ -22,11 +22,20 @@ namespace berth::e2e {
 
 inline constexpr const char* kRegistryBinary = "/usr/bin/docker-registry";
 
+struct TestRegistryOptions {
+  // YAML appended to the configuration right after `http: addr:`: indented lines extend the
+  // http section, unindented ones add sections such as `auth:`.
+  std::string extra_config;
+  // Serves this storage folder (another registry's storage_dir()) instead of a fresh one, so
+  // that a registry with auth serves images pushed to one without. Not deleted on exit.
+  std::string storage_dir;
+};
+
 class TestRegistry {
  public:
-  // Starts the registry and waits (at most 20 s) until GET /v2/ returns 200. On failure the
-  // error carries the tail of the registry's log.
-  static absl::StatusOr<std::unique_ptr<TestRegistry>> Start();
+  // Starts the registry and waits (at most 20 s) until GET /v2/ returns 200 (or 401 when it
+  // requires auth). On failure the error carries the tail of the registry's log.
+  static absl::StatusOr<std::unique_ptr<TestRegistry>> Start(TestRegistryOptions options = {});
 
   ~TestRegistry();
   TestRegistry(const TestRegistry&) = delete;
@@ -35,6 +44,8 @@ class TestRegistry {
   // "127.0.0.1:<port>", the registry part of references to pull.
   const std::string& host() const { return host_; }
   int port() const { return port_; }
+  // The folder the registry stores blobs and manifests in.
+  const std::string& storage_dir() const { return storage_dir_; }
 
   // Uploads one blob to repository `repo` (monolithic upload: POST, then PUT ?digest=).
   absl::Status PushBlob(const std::string& repo, const TestBlob& blob);
@@ -59,6 +70,8 @@ class TestRegistry {
   std::string LogTail() const;
 
   std::string dir_;  // temporary directory: config, log, storage
+  std::string storage_dir_;
+  std::string extra_config_;
   std::string host_;
   int port_ = 0;
   pid_t pid_ = -1;

@@ -38,7 +38,7 @@ struct ImageStoreOptions {
   std::vector<std::string> insecure_registries;
   // Folder of per-registry hosts.toml files (mirrors, TLS), containerd's certs.d layout, e.g.
   // /etc/berth/certs.d. Default "": no per-registry configuration.
-  std::string registry_config_dir;
+  std::string registry_config_dir = {};
   // A registry transfer that moves no byte for this many seconds fails, naming the blob.
   // Default 300.
   int64_t pull_progress_timeout_seconds = kDefaultNoProgressSeconds;

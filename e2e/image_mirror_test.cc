@@ -1,0 +1,116 @@
+// Pulls through containerd-style hosts.toml mirrors: a dead mirror falls back to the next host,
+// a mirror with override_path serves a registry that is down, and a pull-only mirror is not
+// asked to resolve tags.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "base/file.h"
+#include "e2e/support/image_store_fixture.h"
+#include "e2e/support/registry.h"
+#include "e2e/support/test_image.h"
+#include "image/image_store.h"
+
+namespace berth::image {
+namespace {
+
+constexpr const char* kRepo = "team/app";
+
+class ImageMirrorTest : public e2e::ImageStoreTest {
+ protected:
+  void SetUp() override {
+    ImageStoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto image = e2e::BusyboxImage();
+    ASSERT_TRUE(image.ok()) << image.status();
+    image_ = *std::move(image);
+    ASSERT_TRUE(registry_->PushImage(kRepo, "1", image_).ok());
+    auto dead = e2e::FreeLoopbackPort();
+    ASSERT_TRUE(dead.ok());
+    dead_host_ = absl::StrCat("127.0.0.1:", *dead);
+    config_dir_ = JoinPath(temp_, "certs.d");
+  }
+
+  void TearDown() override {
+    mirrored_.reset();
+    ImageStoreTest::TearDown();
+  }
+
+  // Writes <config_dir>/<registry>/hosts.toml and opens a store that reads it.
+  void Configure(const std::string& registry, const std::string& hosts_toml) {
+    ASSERT_TRUE(MakeDirs(JoinPath(config_dir_, registry)).ok());
+    ASSERT_TRUE(WriteFile(JoinPath(config_dir_, registry + "/hosts.toml"), hosts_toml).ok());
+    ImageStoreOptions options;
+    options.root = JoinPath(temp_, "mirrored-root");
+    options.registry_config_dir = config_dir_;
+    auto store = ImageStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    mirrored_ = *std::move(store);
+  }
+
+  e2e::TestImage image_;
+  std::string dead_host_;  // a loopback port nothing listens on
+  std::string config_dir_;
+  std::unique_ptr<ImageStore> mirrored_;
+};
+
+TEST_F(ImageMirrorTest, DeadMirrorFallsBackToServer) {
+  Configure(registry_->host(), absl::StrCat("server = \"http://", registry_->host(), "\"\n\n",
+                                            "[host.\"http://", dead_host_, "\"]\n",
+                                            "  capabilities = [\"pull\", \"resolve\"]\n"));
+  ASSERT_NE(mirrored_, nullptr);
+  auto started = std::chrono::steady_clock::now();
+  auto pulled = mirrored_->Pull(absl::StrCat(registry_->host(), "/", kRepo, ":1"));
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(pulled->id, image_.config.digest);
+  // A refused connection moves on at once; it is not retried while another host is left.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+TEST_F(ImageMirrorTest, MirrorServesRegistryThatIsDown) {
+  // The reference names the dead registry; only its mirror, given with an explicit API root,
+  // has the image.
+  Configure(dead_host_, absl::StrCat("server = \"http://", dead_host_, "\"\n\n",
+                                     "[host.\"http://", registry_->host(), "/v2\"]\n",
+                                     "  capabilities = [\"pull\", \"resolve\"]\n",
+                                     "  override_path = true\n"));
+  ASSERT_NE(mirrored_, nullptr);
+  auto pulled = mirrored_->Pull(absl::StrCat(dead_host_, "/", kRepo, ":1"));
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(pulled->id, image_.config.digest);
+  ASSERT_EQ(pulled->repo_tags.size(), 1u);
+  EXPECT_EQ(pulled->repo_tags[0], absl::StrCat(dead_host_, "/", kRepo, ":1"));
+}
+
+TEST_F(ImageMirrorTest, PullOnlyMirrorDoesNotResolveTags) {
+  Configure(dead_host_, absl::StrCat("server = \"http://", dead_host_, "\"\n\n",
+                                     "[host.\"http://", registry_->host(), "\"]\n",
+                                     "  capabilities = [\"pull\"]\n"));
+  ASSERT_NE(mirrored_, nullptr);
+
+  // The tag can only be resolved by the server, which is down.
+  auto by_tag = mirrored_->Pull(absl::StrCat(dead_host_, "/", kRepo, ":1"));
+  ASSERT_FALSE(by_tag.ok());
+  EXPECT_EQ(by_tag.status().code(), absl::StatusCode::kUnavailable) << by_tag.status();
+  EXPECT_NE(by_tag.status().message().find(dead_host_), absl::string_view::npos)
+      << by_tag.status();
+
+  // A digest needs no resolving: the mirror serves it.
+  auto by_digest =
+      mirrored_->Pull(absl::StrCat(dead_host_, "/", kRepo, "@", image_.manifest.digest));
+  ASSERT_TRUE(by_digest.ok()) << by_digest.status();
+  EXPECT_EQ(by_digest->id, image_.config.digest);
+}
+
+TEST_F(ImageMirrorTest, BrokenHostsFileFailsThePull) {
+  Configure(registry_->host(), "[host.\"http://unterminated\"\n");
+  ASSERT_NE(mirrored_, nullptr);
+  auto pulled = mirrored_->Pull(absl::StrCat(registry_->host(), "/", kRepo, ":1"));
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_EQ(pulled.status().code(), absl::StatusCode::kInvalidArgument) << pulled.status();
+  EXPECT_NE(pulled.status().message().find("hosts.toml"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace berth::image
