@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/status.h"
+#include "cri/call_context.h"
 #include "cri/store_image_backend.h"
 
 namespace berth::cri {
@@ -72,12 +73,18 @@ absl::StatusOr<v1::PullImageResponse> StoreImageBackend::PullImage(
     const v1::PullImageRequest& request) {
   BERTH_RETURN_IF_ERROR(RequireImage(request.image()));
   const v1::AuthConfig& auth = request.auth();
-  if (!auth.username().empty() || !auth.password().empty() || !auth.auth().empty() ||
-      !auth.identity_token().empty() || !auth.registry_token().empty()) {
-    return absl::UnimplementedError(
-        "auth: pulling with credentials is not supported yet; only anonymous pulls are");
-  }
-  BERTH_ASSIGN_OR_RETURN(image::ImageRecord record, store_->Pull(request.image().image()));
+  image::PullOptions options;
+  options.credentials.username = auth.username();
+  options.credentials.password = auth.password();
+  options.credentials.auth = auth.auth();
+  options.credentials.identity_token = auth.identity_token();
+  options.credentials.registry_token = auth.registry_token();
+  // Downloads poll this from their own threads while this handler waits for the pull, so the
+  // call context outlives every poll.
+  const CallContext* call = CallContext::Current();
+  options.cancelled = [call] { return call != nullptr && call->IsCancelled(); };
+  BERTH_ASSIGN_OR_RETURN(image::ImageRecord record,
+                         store_->Pull(request.image().image(), options));
   v1::PullImageResponse response;
   response.set_image_ref(record.id);
   return response;

@@ -1,6 +1,7 @@
 #include "cmd/berthd/config.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -69,6 +70,18 @@ Setter StringListField(std::vector<std::string>& field, const std::string& origi
   };
 }
 
+Setter IntField(int& field, const std::string& origin) {
+  return [&field, origin](const toml::node& node, const std::string& key) {
+    const toml::value<int64_t>* value = node.as_integer();
+    if (value == nullptr) return TypeError(key, origin, "an integer", node);
+    if (value->get() < INT32_MIN || value->get() > INT32_MAX) {
+      return TypeError(key, origin, "a 32-bit integer", node);
+    }
+    field = static_cast<int>(value->get());
+    return absl::OkStatus();
+  };
+}
+
 // The known sections and keys, each bound to its field of `config`.
 std::map<std::string, Section> Schema(Config& config, const std::string& origin) {
   return {
@@ -78,7 +91,10 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
         {"listen", StringField(config.daemon.listen, origin)},
         {"log_level", StringField(config.daemon.log_level, origin)}}},
       {"image",
-       {{"insecure_registries", StringListField(config.image.insecure_registries, origin)}}},
+       {{"insecure_registries", StringListField(config.image.insecure_registries, origin)},
+        {"registry_config_dir", StringField(config.image.registry_config_dir, origin)},
+        {"pull_progress_timeout_seconds",
+         IntField(config.image.pull_progress_timeout_seconds, origin)}}},
       {"runtime",
        {{"shim_path", StringField(config.runtime.shim_path, origin)},
         {"pause_path", StringField(config.runtime.pause_path, origin)}}},
@@ -201,11 +217,19 @@ absl::Status ValidateConfig(const Config& config) {
            {"daemon.listen", config.daemon.listen},
            {"runtime.shim_path", config.runtime.shim_path},
            {"runtime.pause_path", config.runtime.pause_path},
-           {"network.conf_dir", config.network.conf_dir}}) {
+           {"network.conf_dir", config.network.conf_dir},
+           {"image.registry_config_dir", config.image.registry_config_dir}}) {
     if (absl::Status status = CheckPath(key, path); !status.ok()) return status;
   }
   for (const std::string& dir : config.network.bin_dirs) {
     if (absl::Status status = CheckPath("network.bin_dirs", dir); !status.ok()) return status;
+  }
+
+  if (config.image.pull_progress_timeout_seconds < 1 ||
+      config.image.pull_progress_timeout_seconds > 86400) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("image.pull_progress_timeout_seconds must be in 1..86400, got ",
+                     config.image.pull_progress_timeout_seconds));
   }
 
   // A unix socket path must fit sockaddr_un.sun_path (108 bytes with its NUL).

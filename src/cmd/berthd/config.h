@@ -8,6 +8,8 @@
 //
 //   [image]
 //   insecure_registries = ["localhost:5000"]
+//   registry_config_dir = "/etc/berth/certs.d"
+//   pull_progress_timeout_seconds = 300
 //
 //   [runtime]
 //   shim_path = "/usr/local/bin/berth-shim"
@@ -51,6 +53,13 @@ struct ImageSection {
   // Registries that may be reached over plain HTTP or TLS without verification, each "host" or
   // "host:port". Default: none.
   std::vector<std::string> insecure_registries;
+  // Folder of per-registry hosts.toml files (mirrors, TLS, client certificates), laid out as
+  // containerd's certs.d: <dir>/<registry>/hosts.toml. Absolute path. A missing folder means
+  // no per-registry configuration. Default /etc/berth/certs.d.
+  std::string registry_config_dir = "/etc/berth/certs.d";
+  // A registry transfer that moves no byte for this many seconds fails, naming the blob.
+  // 1..86400. Default 300.
+  int pull_progress_timeout_seconds = 300;
 };
 
 // [runtime]

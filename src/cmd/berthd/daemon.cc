@@ -148,6 +148,8 @@ absl::Status Daemon::BuildBackends() {
   image::ImageStoreOptions image_options;
   image_options.root = config_.daemon.root;
   image_options.insecure_registries = config_.image.insecure_registries;
+  image_options.registry_config_dir = config_.image.registry_config_dir;
+  image_options.pull_progress_timeout_seconds = config_.image.pull_progress_timeout_seconds;
   BERTH_ASSIGN_OR_RETURN(image_store_, image::ImageStore::Open(std::move(image_options)));
 
   runtime::RuntimeOptions runtime_options;

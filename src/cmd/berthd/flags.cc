@@ -17,6 +17,8 @@ std::map<std::string, std::function<void(std::string)>> ValueFlags(Flags& flags)
       {"--state", [&flags](std::string v) { flags.state = std::move(v); }},
       {"--listen", [&flags](std::string v) { flags.listen = std::move(v); }},
       {"--log-level", [&flags](std::string v) { flags.log_level = std::move(v); }},
+      {"--registry-config-dir",
+       [&flags](std::string v) { flags.registry_config_dir = std::move(v); }},
   };
 }
 
@@ -66,6 +68,7 @@ void ApplyFlags(const Flags& flags, Config& config) {
   if (flags.state) config.daemon.state = *flags.state;
   if (flags.listen) config.daemon.listen = *flags.listen;
   if (flags.log_level) config.daemon.log_level = *flags.log_level;
+  if (flags.registry_config_dir) config.image.registry_config_dir = *flags.registry_config_dir;
 }
 
 std::string Usage() {
@@ -82,6 +85,8 @@ std::string Usage() {
       "  --state DIR         volatile data (default /run/berth)\n"
       "  --listen SOCKET     CRI socket path (default /run/berth/berth.sock)\n"
       "  --log-level LEVEL   trace, debug, info, warn or error (default info)\n"
+      "  --registry-config-dir DIR\n"
+      "                      per-registry hosts.toml folder (default /etc/berth/certs.d)\n"
       "  --version           print the version and exit\n"
       "  -h, --help          print this help and exit\n");
 }

@@ -20,6 +20,8 @@ struct Flags {
   std::optional<std::string> state;
   std::optional<std::string> listen;
   std::optional<std::string> log_level;
+  // --registry-config-dir: overrides image.registry_config_dir.
+  std::optional<std::string> registry_config_dir;
   // --help / -h and --version: print and exit.
   bool help = false;
   bool version = false;
