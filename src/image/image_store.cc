@@ -144,7 +144,9 @@ absl::StatusOr<ImageRecord> ImageStore::Pull(const std::string& reference,
   int64_t started = NowNanos();
   Log()->info("pulling image={}", ref.String());
   RegistryClient registry = registry_.ForPull(options);
-  PullContext context{content_, snapshots_, registry, blob_locks_, HostPlatform(), options};
+  PullContext context{content_,      snapshots_, registry,
+                      blob_locks_,   HostPlatform(), options,
+                      options_.max_concurrent_downloads, options_.keep_layer_blobs};
   auto pulled = PullImage(context, ref);
   if (!pulled.ok()) {
     Log()->warn("pull failed image={} error=\"{}\"", ref.String(), pulled.status().ToString());

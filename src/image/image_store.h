@@ -42,6 +42,11 @@ struct ImageStoreOptions {
   // A registry transfer that moves no byte for this many seconds fails, naming the blob.
   // Default 300.
   int64_t pull_progress_timeout_seconds = kDefaultNoProgressSeconds;
+  // Layers one pull downloads and unpacks at the same time. Default 3; values below 1 mean 1.
+  int max_concurrent_downloads = 3;
+  // Keep compressed layer blobs in the content store after their unpack. Default false: layers
+  // stream into their snapshots and only manifests, configs and indexes are stored.
+  bool keep_layer_blobs = false;
   // References of pinned images (the sandbox image): Remove refuses them and garbage
   // collection keeps them. Default: none.
   std::vector<std::string> pinned_images = {};
@@ -71,7 +76,7 @@ class ImageStore {
   //   Unavailable         registry unreachable, HTTP 5xx or 429
   //   PermissionDenied    HTTP 401 or 403
   //   DataLoss            digest mismatch, naming the blob, expected and actual digest
-  //   FailedPrecondition  schema 1, unknown media types, zstd layers, documents over 4 MiB
+  //   FailedPrecondition  schema 1, unknown media types, documents over 4 MiB, too many layers
   // `options` carries credentials, cancellation (Cancelled) and a progress callback.
   absl::StatusOr<ImageRecord> Pull(const std::string& reference, const PullOptions& options = {});
 

@@ -70,13 +70,15 @@ absl::StatusOr<json> ParseObject(std::string_view data, std::string_view what) {
 
 absl::Status CheckLayerType(const Descriptor& layer, std::string_view what) {
   const std::string& type = layer.media_type;
-  if (type == media::kOciLayer || type == media::kOciLayerGzip ||
-      type == media::kDockerLayerGzip) {
-    return absl::OkStatus();
+  if (media::IsLayer(type)) return absl::OkStatus();
+  if (media::IsForeignLayer(type)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        std::string(what), ": layer ", layer.digest, " has media type \"", type,
+        "\", whose bytes come from foreign URLs; Berth pulls only layers the registry serves"));
   }
   return absl::FailedPreconditionError(absl::StrCat(
       std::string(what), ": layer ", layer.digest, " has media type \"", type,
-      "\"; Berth unpacks only uncompressed and gzip tar layers"));
+      "\"; Berth unpacks tar layers, uncompressed or compressed with gzip or zstd"));
 }
 
 }  // namespace
@@ -108,6 +110,13 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view data, std::string_view w
   if (config == document.end()) return Malformed(what, "missing \"config\"");
   if (layers == document.end() || !layers->is_array()) return Malformed(what, "missing \"layers\"");
 
+  if (layers->size() > kMaxLayers) {
+    return absl::FailedPreconditionError(absl::StrCat(std::string(what), " lists ",
+                                                      layers->size(),
+                                                      " layers, more than the limit of ",
+                                                      kMaxLayers));
+  }
+
   Manifest manifest;
   BERTH_ASSIGN_OR_RETURN(manifest.config, ParseDescriptor(*config, what));
   if (!media::IsConfig(manifest.config.media_type)) {
@@ -134,6 +143,12 @@ absl::StatusOr<Index> ParseIndex(std::string_view data, std::string_view what) {
   auto manifests = document.find("manifests");
   if (manifests == document.end() || !manifests->is_array()) {
     return Malformed(what, "missing \"manifests\"");
+  }
+  if (manifests->size() > kMaxIndexEntries) {
+    return absl::FailedPreconditionError(absl::StrCat(std::string(what), " lists ",
+                                                      manifests->size(),
+                                                      " manifests, more than the limit of ",
+                                                      kMaxIndexEntries));
   }
   Index index;
   for (const json& entry : *manifests) {

@@ -27,8 +27,14 @@ inline constexpr std::string_view kOciLayerGzip = "application/vnd.oci.image.lay
 inline constexpr std::string_view kOciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
 inline constexpr std::string_view kDockerLayerGzip =
     "application/vnd.docker.image.rootfs.diff.tar.gzip";
+// Not in Docker's schema 2 text, but written by some image builders for uncompressed layers.
+inline constexpr std::string_view kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 inline constexpr std::string_view kDockerForeignLayerGzip =
     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+// Layers that registries may not serve: their bytes are fetched from the URLs the descriptor
+// lists. Berth refuses them.
+inline constexpr std::string_view kOciNondistributablePrefix =
+    "application/vnd.oci.image.layer.nondistributable.";
 
 // The Accept header of a manifest request: every top-level type Berth can read.
 inline constexpr std::string_view kManifestAccept =
@@ -51,6 +57,17 @@ inline bool IsSchema1(std::string_view type) {
 
 inline bool IsConfig(std::string_view type) {
   return type == kOciConfig || type == kDockerConfig;
+}
+
+// The layer types Berth unpacks: tar, plain or compressed with gzip or zstd.
+inline bool IsLayer(std::string_view type) {
+  return type == kOciLayer || type == kOciLayerGzip || type == kOciLayerZstd ||
+         type == kDockerLayerGzip || type == kDockerLayer;
+}
+
+// Layers whose bytes live at foreign URLs rather than in the registry.
+inline bool IsForeignLayer(std::string_view type) {
+  return type == kDockerForeignLayerGzip || type.starts_with(kOciNondistributablePrefix);
 }
 
 }  // namespace berth::image::media

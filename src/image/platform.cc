@@ -1,5 +1,7 @@
 #include "image/platform.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "image/text.h"
@@ -7,20 +9,54 @@
 namespace berth::image {
 namespace {
 
-// Scores how well `have` fits `want` (both normalised): 0 means not at all, higher is better.
-int MatchScore(const Platform& want, const Platform& have) {
-  if (want.os != have.os || want.architecture != have.architecture) return 0;
-  if (want.variant == have.variant) return 3;
-  if (have.variant.empty()) return 2;
-  if (want.variant.empty()) return 1;
-  return 0;
+// The variants of one architecture, oldest first, and the one an empty variant stands for.
+struct VariantLadder {
+  std::vector<std::string> steps;
+  std::string implied;
+};
+
+std::vector<std::string> Arm64Variants() {
+  std::vector<std::string> steps = {"v8"};
+  for (int minor = 1; minor <= 9; ++minor) steps.push_back(absl::StrCat("v8.", minor));
+  steps.push_back("v9");
+  for (int minor = 1; minor <= 5; ++minor) steps.push_back(absl::StrCat("v9.", minor));
+  return steps;
 }
+
+const VariantLadder* LadderOf(const std::string& architecture) {
+  static const VariantLadder kAmd64{{"v1", "v2", "v3", "v4"}, "v1"};
+  static const VariantLadder kArm{{"v5", "v6", "v7", "v8"}, "v7"};
+  static const VariantLadder kArm64{Arm64Variants(), "v8"};
+  if (architecture == "amd64") return &kAmd64;
+  if (architecture == "arm") return &kArm;
+  if (architecture == "arm64") return &kArm64;
+  return nullptr;
+}
+
+// Position of `variant` on `ladder` (empty: the implied one), or -1 when it is not on it.
+int Step(const VariantLadder& ladder, const std::string& variant) {
+  const std::string& name = variant.empty() ? ladder.implied : variant;
+  auto it = std::find(ladder.steps.begin(), ladder.steps.end(), name);
+  return it == ladder.steps.end() ? -1 : static_cast<int>(it - ladder.steps.begin());
+}
+
+// Scores are 2 * (closeness) + (1 when spelt the same), so spelling only breaks ties.
+constexpr int kExactScore = 200;
 
 }  // namespace
 
 Platform HostPlatform() {
 #if defined(__x86_64__)
-  return {"linux", "amd64", ""};
+  __builtin_cpu_init();
+  std::string variant;
+  if (__builtin_cpu_supports("x86-64-v4")) {
+    variant = "v4";
+  } else if (__builtin_cpu_supports("x86-64-v3")) {
+    variant = "v3";
+  } else if (__builtin_cpu_supports("x86-64-v2")) {
+    variant = "v2";
+  }
+  return {"linux", "amd64", variant};
 #elif defined(__aarch64__)
   return {"linux", "arm64", ""};
 #else
@@ -53,17 +89,33 @@ std::string PlatformString(const Platform& platform) {
   return result;
 }
 
+int PlatformMatchScore(const Platform& want_raw, const Platform& have_raw) {
+  Platform want = NormalizePlatform(want_raw);
+  Platform have = NormalizePlatform(have_raw);
+  if (want.os != have.os || want.architecture != have.architecture) return 0;
+  int spelling = want.variant == have.variant ? 1 : 0;
+
+  const VariantLadder* ladder = LadderOf(want.architecture);
+  if (ladder == nullptr) return want.variant == have.variant ? kExactScore + 1 : 0;
+  int want_step = Step(*ladder, want.variant);
+  int have_step = Step(*ladder, have.variant);
+  if (want_step < 0 || have_step < 0) {
+    // A variant Berth does not know runs only where it is named exactly.
+    return want.variant == have.variant ? kExactScore + 1 : 0;
+  }
+  if (have_step > want_step) return 0;
+  return kExactScore - 2 * (want_step - have_step) + spelling;
+}
+
 absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifests,
                                           const Platform& want, std::string_view reference) {
-  Platform target = NormalizePlatform(want);
   const Descriptor* best = nullptr;
   int best_score = 0;
   std::vector<std::string> present;
   for (const Descriptor& entry : manifests) {
     if (!entry.platform) continue;
-    Platform have = NormalizePlatform(*entry.platform);
-    present.push_back(PlatformString(have));
-    int score = MatchScore(target, have);
+    present.push_back(PlatformString(NormalizePlatform(*entry.platform)));
+    int score = PlatformMatchScore(want, *entry.platform);
     if (score > best_score) {
       best = &entry;
       best_score = score;
@@ -71,8 +123,9 @@ absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifes
   }
   if (best != nullptr) return *best;
   return absl::NotFoundError(absl::StrCat(
-      "image ", std::string(reference), " has no manifest for platform ", PlatformString(target),
-      "; the index lists: ", present.empty() ? "no platforms" : absl::StrJoin(present, ", ")));
+      "image ", std::string(reference), " has no manifest for platform ",
+      PlatformString(NormalizePlatform(want)), "; the index lists: ",
+      present.empty() ? "no platforms" : absl::StrJoin(present, ", ")));
 }
 
 }  // namespace berth::image

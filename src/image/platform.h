@@ -10,7 +10,8 @@
 
 namespace berth::image {
 
-// The platform this binary was built for, e.g. linux/amd64.
+// The platform this host runs: linux, the architecture this binary was built for, and on amd64
+// the highest microarchitecture level the CPU supports (v2, v3 or v4; none for the baseline v1).
 Platform HostPlatform();
 
 // Lowercases and maps the usual aliases to OCI names: x86_64 -> amd64, aarch64 -> arm64
@@ -20,9 +21,19 @@ Platform NormalizePlatform(Platform platform);
 // "os/architecture" or "os/architecture/variant".
 std::string PlatformString(const Platform& platform);
 
-// Returns the entry of `manifests` (an index's list) for `want`, which must match OS and
-// architecture. An entry with the same variant wins over one without a variant. When `want` has
-// no variant, an entry without one wins over entries with one. Entries without a platform are
+// Whether a host of platform `want` runs images of `have`, and how well: 0 means it cannot; of
+// two candidates the higher score is the better choice. OS and architecture must be equal (after
+// NormalizePlatform). Variants follow each architecture's ladder, oldest first:
+//   amd64: v1 v2 v3 v4       (no variant means v1)
+//   arm:   v5 v6 v7 v8       (no variant means v7)
+//   arm64: v8 v8.1 ... v8.9 v9 v9.1 ... v9.5   (no variant means v8)
+// A host runs its own variant and every older one; the exact variant scores highest, then the
+// nearest older one. Among equal variants, the one spelt as in `want` (both empty or both
+// written out) wins. Other architectures match only the same variant.
+int PlatformMatchScore(const Platform& want, const Platform& have);
+
+// Returns the entry of `manifests` (an index's list) that best fits `want` by
+// PlatformMatchScore; the first of equally good entries wins. Entries without a platform are
 // skipped. When nothing matches, returns NotFound naming `reference`, `want` and the platforms
 // the index lists.
 absl::StatusOr<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifests,

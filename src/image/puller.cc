@@ -2,18 +2,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
-#include "base/log.h"
 #include "base/status.h"
 #include "image/image_config.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "image/platform.h"
-#include "image/unpack.h"
+#include "image/pull_pipeline.h"
+#include "image/pull_progress.h"
 
 namespace berth::image {
 namespace {
-
-std::shared_ptr<spdlog::logger> Log() { return Logger("image"); }
 
 // The image manifest for the wanted platform, and the index it came from (if any).
 struct Resolved {
@@ -21,21 +19,46 @@ struct Resolved {
   std::string index_digest;
 };
 
-// Downloads a blob into the content store unless it is there already.
+absl::Status CheckCancelled(const PullContext& context, const Reference& ref) {
+  if (context.options.cancelled && context.options.cancelled()) {
+    return absl::CancelledError(absl::StrCat("pull of ", ref.String(), " cancelled"));
+  }
+  return absl::OkStatus();
+}
+
+// Downloads a small blob (a config) into the content store unless it is there already.
 absl::Status EnsureBlob(PullContext& context, const Reference& ref, const Descriptor& blob,
-                        const std::string& what) {
+                        const std::string& what, BlobProgress& progress) {
   KeyedMutex::Lock lock(context.blob_locks, blob.digest);
-  if (context.content.Has(blob.digest)) return absl::OkStatus();
+  if (context.content.Has(blob.digest)) {
+    progress.Done(/*reused=*/true);
+    return absl::OkStatus();
+  }
   BERTH_ASSIGN_OR_RETURN(auto writer, context.content.NewWriter(blob.digest, blob.size, what));
   BERTH_RETURN_IF_ERROR(context.registry.FetchBlob(
-      ref, blob, what, [&writer](std::string_view chunk) { return writer->Write(chunk); }));
-  return writer->Commit();
+      ref, blob, what, [&](std::string_view chunk) -> absl::Status {
+        BERTH_RETURN_IF_ERROR(CheckCancelled(context, ref));
+        BERTH_RETURN_IF_ERROR(writer->Write(chunk));
+        progress.Add(chunk.size());
+        return absl::OkStatus();
+      }));
+  BERTH_RETURN_IF_ERROR(writer->Commit());
+  progress.Done(/*reused=*/false);
+  return absl::OkStatus();
+}
+
+// Reports a manifest or index fetched in one piece.
+void ReportDocument(const PullContext& context, const FetchedManifest& document) {
+  BlobProgress progress(context.options, document.digest, "manifest", document.data.size());
+  progress.Add(document.data.size());
+  progress.Done(/*reused=*/false);
 }
 
 absl::StatusOr<Resolved> Resolve(PullContext& context, const Reference& ref) {
   Resolved resolved;
   BERTH_ASSIGN_OR_RETURN(FetchedManifest top,
                          context.registry.FetchManifest(ref, ref.ManifestKey()));
+  ReportDocument(context, top);
   if (media::IsManifest(top.media_type)) {
     resolved.manifest = std::move(top);
     return resolved;
@@ -50,9 +73,16 @@ absl::StatusOr<Resolved> Resolve(PullContext& context, const Reference& ref) {
         what, ": the entry for ", PlatformString(context.platform), " has media type \"",
         chosen.media_type, "\", not an image manifest (nested indexes are not supported)"));
   }
+  if (chosen.size > kMaxManifestBytes) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": manifest ", chosen.digest, " of ", chosen.size, " bytes exceeds the limit of ",
+        kMaxManifestBytes));
+  }
   BERTH_RETURN_IF_ERROR(context.content.Put(top.digest, top.data, what));
   resolved.index_digest = top.digest;
+  BERTH_RETURN_IF_ERROR(CheckCancelled(context, ref));
   BERTH_ASSIGN_OR_RETURN(resolved.manifest, context.registry.FetchManifest(ref, chosen.digest));
+  ReportDocument(context, resolved.manifest);
   if (!media::IsManifest(resolved.manifest.media_type)) {
     return absl::FailedPreconditionError(absl::StrCat("manifest ", chosen.digest, " of ",
                                                       ref.String(), " has media type \"",
@@ -64,33 +94,17 @@ absl::StatusOr<Resolved> Resolve(PullContext& context, const Reference& ref) {
 absl::StatusOr<ParsedImageConfig> FetchConfig(PullContext& context, const Reference& ref,
                                               const Descriptor& config) {
   std::string what = absl::StrCat("config ", config.digest, " of ", ref.String());
-  BERTH_RETURN_IF_ERROR(EnsureBlob(context, ref, config, what));
+  BlobProgress progress(context.options, config.digest, "config",
+                        static_cast<uint64_t>(config.size));
+  BERTH_RETURN_IF_ERROR(EnsureBlob(context, ref, config, what, progress));
   BERTH_ASSIGN_OR_RETURN(std::string data, context.content.Read(config.digest, kMaxManifestBytes));
   return ParseImageConfig(data, what);
-}
-
-// Makes sure layer `index` has its snapshot, downloading and unpacking only when it is missing.
-absl::StatusOr<Snapshot> EnsureSnapshot(PullContext& context, const Reference& ref,
-                                        const Descriptor& layer, const std::string& diff_id,
-                                        const std::string& chain_id, const std::string& parent) {
-  if (auto existing = context.snapshots.Find(chain_id)) return *existing;
-  std::string what = absl::StrCat("layer ", layer.digest, " of ", ref.String());
-  BERTH_RETURN_IF_ERROR(EnsureBlob(context, ref, layer, what));
-  std::string blob_path = context.content.BlobPath(layer.digest);
-  int64_t started = NowNanos();
-  BERTH_ASSIGN_OR_RETURN(
-      Snapshot snapshot,
-      context.snapshots.Create(chain_id, parent, diff_id, [&](const std::string& fs_dir) {
-        return UnpackLayer(blob_path, fs_dir, diff_id, what);
-      }));
-  Log()->debug("layer ready image={} layer={} snapshot={} ms={}", ref.String(), layer.digest,
-               snapshot.number, (NowNanos() - started) / 1000000);
-  return snapshot;
 }
 
 }  // namespace
 
 absl::StatusOr<ImageRecord> PullImage(PullContext& context, const Reference& ref) {
+  BERTH_RETURN_IF_ERROR(CheckCancelled(context, ref));
   BERTH_ASSIGN_OR_RETURN(Resolved resolved, Resolve(context, ref));
   std::string manifest_what = absl::StrCat("manifest ", resolved.manifest.digest, " of ",
                                            ref.String());
@@ -98,6 +112,7 @@ absl::StatusOr<ImageRecord> PullImage(PullContext& context, const Reference& ref
   BERTH_RETURN_IF_ERROR(context.content.Put(resolved.manifest.digest, resolved.manifest.data,
                                             manifest_what));
 
+  BERTH_RETURN_IF_ERROR(CheckCancelled(context, ref));
   BERTH_ASSIGN_OR_RETURN(ParsedImageConfig config, FetchConfig(context, ref, manifest.config));
   if (config.diff_ids.size() != manifest.layers.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -112,16 +127,16 @@ absl::StatusOr<ImageRecord> PullImage(PullContext& context, const Reference& ref
   record.index_digest = resolved.index_digest;
   record.diff_ids = config.diff_ids;
   record.chain_ids = ChainIds(config.diff_ids);
+  std::vector<LayerTask> tasks;
   for (size_t i = 0; i < manifest.layers.size(); ++i) {
-    const Descriptor& layer = manifest.layers[i];
-    std::string parent = i == 0 ? "" : record.chain_ids[i - 1];
-    BERTH_ASSIGN_OR_RETURN(Snapshot snapshot,
-                           EnsureSnapshot(context, ref, layer, record.diff_ids[i],
-                                          record.chain_ids[i], parent));
-    record.layer_digests.push_back(layer.digest);
-    record.snapshot_dirs.push_back(snapshot.FsDir());
-    record.size += layer.size;
+    tasks.push_back({manifest.layers[i], record.diff_ids[i], record.chain_ids[i],
+                     i == 0 ? "" : record.chain_ids[i - 1]});
+    record.layer_digests.push_back(manifest.layers[i].digest);
+    record.size += manifest.layers[i].size;
   }
+  BERTH_RETURN_IF_ERROR(CheckCancelled(context, ref));
+  BERTH_ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, EnsureLayers(context, ref, tasks));
+  for (const Snapshot& snapshot : snapshots) record.snapshot_dirs.push_back(snapshot.FsDir());
 
   if (ref.digest.empty()) record.repo_tags.push_back(ref.TagRef());
   std::string resolved_digest =

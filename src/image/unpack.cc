@@ -297,9 +297,10 @@ absl::Status ExtractAll(struct archive* tar, const std::string& fs_dir, std::str
 
 absl::Status UnpackLayer(const std::string& blob_path, const std::string& fs_dir,
                          const std::string& diff_id, std::string_view what) {
-  // Stage 1: the blob, decompressed (gzip or nothing) into one raw stream.
+  // Stage 1: the blob, decompressed (gzip, zstd or nothing) into one raw stream.
   ReadArchive decompressor(archive_read_new());
   archive_read_support_filter_gzip(decompressor.get());
+  archive_read_support_filter_zstd(decompressor.get());
   archive_read_support_format_raw(decompressor.get());
   if (archive_read_open_filename(decompressor.get(), blob_path.c_str(), kReadBlockSize) !=
       ARCHIVE_OK) {

@@ -9,8 +9,8 @@
 
 namespace berth::image {
 
-// Extracts the layer blob at `blob_path` (a tar, plain or gzip-compressed) into `fs_dir`, an
-// empty directory given as an absolute path without symlinks.
+// Extracts the layer blob at `blob_path` (a tar, plain or compressed with gzip or zstd) into
+// `fs_dir`, an empty directory given as an absolute path without symlinks.
 //
 // Ownership, modes (setuid and setgid included), symlinks, hardlinks, device nodes, xattrs and
 // mtimes are kept. Entries with absolute paths or ".." are rejected, and so is any entry whose

@@ -55,11 +55,61 @@ TEST(ParseManifest, ReadsConfigAndLayers) {
   EXPECT_EQ(manifest->layers[0].size, 34);
 }
 
-TEST(ParseManifest, RejectsZstdLayers) {
-  auto manifest = ParseManifest(ManifestJson(std::string(media::kOciLayerZstd)), "m");
-  ASSERT_FALSE(manifest.ok());
-  EXPECT_EQ(manifest.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(std::string(manifest.status().message()).find(kB), std::string::npos);
+TEST(ParseManifest, AcceptsEveryTarCompression) {
+  for (std::string_view type : {media::kOciLayer, media::kOciLayerGzip, media::kOciLayerZstd,
+                                media::kDockerLayerGzip, media::kDockerLayer}) {
+    auto manifest = ParseManifest(ManifestJson(std::string(type)), "m");
+    EXPECT_TRUE(manifest.ok()) << type << ": " << manifest.status();
+  }
+}
+
+TEST(ParseManifest, RejectsForeignAndUnknownLayers) {
+  for (std::string_view type : {media::kDockerForeignLayerGzip,
+                                std::string_view("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"),
+                                std::string_view("application/vnd.oci.image.layer.v1.tar+lz4"),
+                                std::string_view("")}) {
+    auto manifest = ParseManifest(ManifestJson(std::string(type)), "manifest m");
+    ASSERT_FALSE(manifest.ok()) << type;
+    EXPECT_EQ(manifest.status().code(), absl::StatusCode::kFailedPrecondition);
+    std::string message(manifest.status().message());
+    EXPECT_NE(message.find(kB), std::string::npos) << message;
+    EXPECT_NE(message.find("manifest m"), std::string::npos) << message;
+    EXPECT_NE(message.find("\"" + std::string(type) + "\""), std::string::npos) << message;
+  }
+}
+
+TEST(ParseManifest, BoundsLayerCountAndConfigSize) {
+  std::string layer = R"({"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
+                      kB + R"(","size":34})";
+  auto with_layers = [&](size_t count, int64_t config_size) {
+    std::string layers;
+    for (size_t i = 0; i < count; ++i) layers += (i == 0 ? "" : ",") + layer;
+    return R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json",
+      "digest":")" + kA + R"(","size":)" + std::to_string(config_size) + R"(},"layers":[)" +
+           layers + "]}";
+  };
+  EXPECT_TRUE(ParseManifest(with_layers(kMaxLayers, 10), "m").ok());
+  auto tall = ParseManifest(with_layers(kMaxLayers + 1, 10), "m");
+  ASSERT_FALSE(tall.ok());
+  EXPECT_EQ(tall.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(tall.status().message()).find("limit of 128"), std::string::npos)
+      << tall.status();
+
+  auto big = ParseManifest(with_layers(1, kMaxManifestBytes + 1), "m");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(big.status().message()).find("4194304"), std::string::npos)
+      << big.status();
+}
+
+TEST(ParseIndex, BoundsEntries) {
+  std::string entry = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                      kA + R"(","size":5})";
+  std::string entries;
+  for (size_t i = 0; i <= kMaxIndexEntries; ++i) entries += (i == 0 ? "" : ",") + entry;
+  auto index = ParseIndex(R"({"schemaVersion":2,"manifests":[)" + entries + "]}", "i");
+  ASSERT_FALSE(index.ok());
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ParseManifest, RejectsBadDigestAndJson) {
