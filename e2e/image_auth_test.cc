@@ -1,14 +1,19 @@
 // Pulls with credentials from docker-registry on loopback: htpasswd Basic auth, and token auth
 // with a token server of the test's own (e2e/support/token_server.py) in every credential form
-// CRI carries. A third registry answers blob requests with a redirect to another host name,
-// which must arrive without the credentials.
+// CRI carries. A proxy redirects blob requests to another host name, and the redirected
+// requests must arrive without the credentials. Through berthd, CRI's AuthConfig reaches the
+// registry, --registry-config-dir picks the mirrors, and a client deadline stops a download.
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
+#include "e2e/support/daemon.h"
 #include "e2e/support/image_store_fixture.h"
 #include "e2e/support/registry.h"
 #include "e2e/support/test_image.h"
@@ -234,6 +239,88 @@ TEST_F(ImageAuthTest, RedirectToOtherHostDropsCredentials) {
     EXPECT_NE(line.find("host=localhost:"), std::string::npos) << line;
     EXPECT_NE(line.find("auth=no"), std::string::npos) << line;
   }
+}
+
+// Starts berthd with `args`; returns nullptr (after a test failure) when it does not start.
+std::unique_ptr<e2e::TestDaemon> StartDaemon(std::vector<std::string> args) {
+  e2e::TestDaemonOptions options;
+  options.extra_args = std::move(args);
+  auto daemon = e2e::TestDaemon::Start(options);
+  EXPECT_TRUE(daemon.ok()) << daemon.status();
+  return daemon.ok() ? *std::move(daemon) : nullptr;
+}
+
+TEST_F(ImageAuthTest, CriAuthConfigReachesRegistry) {
+  StartHtpasswdRegistry();
+  ASSERT_NE(protected_, nullptr);
+  std::unique_ptr<e2e::TestDaemon> daemon = StartDaemon({});
+  ASSERT_NE(daemon, nullptr);
+
+  runtime::v1::PullImageRequest request;
+  request.mutable_image()->set_image(ProtectedRef());
+  runtime::v1::PullImageResponse response;
+  grpc::Status anonymous =
+      daemon->images().PullImage(e2e::NewClientContext().get(), request, &response);
+  EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << anonymous.error_message();
+
+  request.mutable_auth()->set_username(kUser);
+  request.mutable_auth()->set_password(kPassword);
+  grpc::Status pulled =
+      daemon->images().PullImage(e2e::NewClientContext().get(), request, &response);
+  ASSERT_TRUE(pulled.ok()) << pulled.error_message();
+  EXPECT_EQ(response.image_ref(), image_.config.digest);
+}
+
+TEST_F(ImageAuthTest, CriUsesRegistryConfigDir) {
+  auto dead = e2e::FreeLoopbackPort();
+  ASSERT_TRUE(dead.ok());
+  std::string dead_host = absl::StrCat("127.0.0.1:", *dead);
+  std::string config_dir = JoinPath(temp_, "certs.d");
+  ASSERT_TRUE(MakeDirs(JoinPath(config_dir, dead_host)).ok());
+  ASSERT_TRUE(WriteFile(JoinPath(config_dir, dead_host + "/hosts.toml"),
+                        absl::StrCat("[host.\"http://", registry_->host(), "\"]\n"))
+                  .ok());
+  std::unique_ptr<e2e::TestDaemon> daemon = StartDaemon({"--registry-config-dir", config_dir});
+  ASSERT_NE(daemon, nullptr);
+
+  runtime::v1::PullImageRequest request;
+  request.mutable_image()->set_image(absl::StrCat(dead_host, "/", kRepo, ":1"));
+  runtime::v1::PullImageResponse response;
+  grpc::Status pulled =
+      daemon->images().PullImage(e2e::NewClientContext().get(), request, &response);
+  ASSERT_TRUE(pulled.ok()) << pulled.error_message();
+  EXPECT_EQ(response.image_ref(), image_.config.digest);
+}
+
+TEST_F(ImageAuthTest, CriDeadlineStopsDownload) {
+  auto port = e2e::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  auto proxy = e2e::ScriptProcess::Start(
+      SupportScript("faulty_proxy.py"),
+      {"--port", std::to_string(*port), "--upstream", registry_->host(), "--log",
+       JoinPath(temp_, "proxy.log"), "--stall-after", "8192"},
+      *port, JoinPath(temp_, "proxy.out"));
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  processes_.push_back(*std::move(proxy));
+  std::unique_ptr<e2e::TestDaemon> daemon = StartDaemon({});
+  ASSERT_NE(daemon, nullptr);
+
+  runtime::v1::PullImageRequest request;
+  request.mutable_image()->set_image(absl::StrCat("127.0.0.1:", *port, "/", kRepo, ":1"));
+  runtime::v1::PullImageResponse response;
+  grpc::Status pulled = daemon->images().PullImage(
+      e2e::NewClientContext(std::chrono::seconds(2)).get(), request, &response);
+  EXPECT_EQ(pulled.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << pulled.error_message();
+
+  // The stalled download ends soon after the deadline, long before the proxy would give up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool stopped = false;
+  while (!stopped && std::chrono::steady_clock::now() < deadline) {
+    stopped = daemon->ReadLog().find("CANCELLED") != std::string::npos;
+    if (!stopped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(stopped) << daemon->ReadLog();
 }
 
 }  // namespace

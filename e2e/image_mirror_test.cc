@@ -1,6 +1,6 @@
 // Pulls through containerd-style hosts.toml mirrors: a dead mirror falls back to the next host,
 // a mirror with override_path serves a registry that is down, and a pull-only mirror is not
-// asked to resolve tags.
+// asked to resolve tags. A registry with TLS is trusted through `ca` or `skip_verify`.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include "e2e/support/image_store_fixture.h"
 #include "e2e/support/registry.h"
 #include "e2e/support/test_image.h"
+#include "e2e/support/token_server.h"
 #include "image/image_store.h"
 
 namespace berth::image {
@@ -110,6 +111,41 @@ TEST_F(ImageMirrorTest, BrokenHostsFileFailsThePull) {
   ASSERT_FALSE(pulled.ok());
   EXPECT_EQ(pulled.status().code(), absl::StatusCode::kInvalidArgument) << pulled.status();
   EXPECT_NE(pulled.status().message().find("hosts.toml"), absl::string_view::npos);
+}
+
+TEST_F(ImageMirrorTest, TlsServerNeedsCaOrSkipVerify) {
+  auto cert = e2e::MakeServerCertificate(temp_, "127.0.0.1");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  e2e::TestRegistryOptions tls;
+  tls.storage_dir = registry_->storage_dir();
+  tls.extra_config = absl::StrCat("  tls:\n    certificate: ", cert->cert_path,
+                                  "\n    key: ", cert->key_path, "\n");
+  auto started = e2e::TestRegistry::Start(tls);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<e2e::TestRegistry> secure = *std::move(started);
+  const std::string server = absl::StrCat("server = \"https://", secure->host(), "\"\n");
+  const std::string ref = absl::StrCat(secure->host(), "/", kRepo, ":1");
+
+  // hosts.toml is read at each pull, so the test rewrites it between pulls.
+  Configure(secure->host(), server);
+  ASSERT_NE(mirrored_, nullptr);
+  auto untrusted = mirrored_->Pull(ref);
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_EQ(untrusted.status().code(), absl::StatusCode::kFailedPrecondition)
+      << untrusted.status();
+  EXPECT_NE(untrusted.status().message().find("certificate"), absl::string_view::npos)
+      << untrusted.status();
+
+  std::string hosts_file = JoinPath(config_dir_, secure->host() + "/hosts.toml");
+  ASSERT_TRUE(WriteFile(hosts_file, server + "skip_verify = true\n").ok());
+  auto skipped = mirrored_->Pull(ref);
+  ASSERT_TRUE(skipped.ok()) << skipped.status();
+  EXPECT_EQ(skipped->id, image_.config.digest);
+
+  ASSERT_TRUE(WriteFile(hosts_file, absl::StrCat(server, "ca = \"", cert->cert_path, "\"\n")).ok());
+  auto trusted = mirrored_->Pull(ref);
+  ASSERT_TRUE(trusted.ok()) << trusted.status();
+  EXPECT_EQ(trusted->id, image_.config.digest);
 }
 
 }  // namespace

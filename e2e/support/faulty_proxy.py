@@ -4,7 +4,7 @@
 It listens on 127.0.0.1 and forwards every request to --upstream (a registry on loopback),
 with these faults, each optional:
 
-  --errors 503,429     answer the first requests with these statuses instead (429 and 503
+  --errors 503,429     respond to the first requests with these statuses instead (429 and 503
                        carry "Retry-After: 1")
   --cut-after N        send only the first N bytes of the first blob body longer than N, then
                        close the connection; later requests, Range ones included, pass through

@@ -190,7 +190,8 @@ absl::Status TestRegistry::WaitReady() {
           absl::StrCat(kRegistryBinary, " exited during start-up: ", LogTail()));
     }
     auto result = Call("GET", url, "", "");
-    if (result.ok() && (result->status == 200 || result->status == 401)) return absl::OkStatus();
+    // Any HTTP status means it listens: 401 when it requires auth, 400 when it speaks TLS.
+    if (result.ok() && result->status > 0) return absl::OkStatus();
     std::this_thread::sleep_for(kPollInterval);
   }
   std::string tail = LogTail();

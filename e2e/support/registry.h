@@ -33,8 +33,8 @@ struct TestRegistryOptions {
 
 class TestRegistry {
  public:
-  // Starts the registry and waits (at most 20 s) until GET /v2/ returns 200 (or 401 when it
-  // requires auth). On failure the error carries the tail of the registry's log.
+  // Starts the registry and waits (at most 20 s) until plain HTTP GET /v2/ gets a response (200,
+  // or 401 with auth, 400 with TLS). On failure the error carries the tail of the registry's log.
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Start(TestRegistryOptions options = {});
 
   ~TestRegistry();

@@ -119,6 +119,15 @@ absl::StatusOr<SigningKey> MakeSigningKey(const std::string& dir) {
   return key;
 }
 
+absl::StatusOr<SigningKey> MakeServerCertificate(const std::string& dir, const std::string& ip) {
+  SigningKey key{JoinPath(dir, "server.key"), JoinPath(dir, "server.crt")};
+  BERTH_RETURN_IF_ERROR(RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                    "-nodes", "-keyout", key.key_path, "-out", key.cert_path,
+                                    "-subj", absl::StrCat("/CN=", ip), "-addext",
+                                    absl::StrCat("subjectAltName=IP:", ip), "-days", "2"}));
+  return key;
+}
+
 absl::StatusOr<std::string> HtpasswdLine(const std::string& user, const std::string& password) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
   if (::crypt_gensalt_rn("$2b$", kBcryptCost, nullptr, 0, salt, sizeof(salt)) == nullptr) {

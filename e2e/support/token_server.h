@@ -1,6 +1,6 @@
-// Helpers for registry auth and fault tests: the python3 scripts beside this file (a token
-// server and a faulty proxy) run as child processes on loopback, an RSA key and certificate
-// for signing tokens, and bcrypt htpasswd lines for docker-registry's htpasswd mode.
+// Helpers for registry auth and fault tests. The python3 scripts beside this file (a token
+// server and a faulty proxy) run as child processes on loopback. MakeSigningKey makes an RSA
+// key and certificate for signing tokens, and HtpasswdLine a bcrypt line for docker-registry.
 //
 //   BERTH_ASSIGN_OR_RETURN(auto keys, MakeSigningKey(dir));
 //   BERTH_ASSIGN_OR_RETURN(auto server, ScriptProcess::Start(script, {"--port", ...}, port));
@@ -50,6 +50,10 @@ struct SigningKey {
 
 // Makes a 2048-bit RSA key and a self-signed certificate in `dir` with the openssl command.
 absl::StatusOr<SigningKey> MakeSigningKey(const std::string& dir);
+
+// Makes a key and a self-signed server certificate for the IP address `ip` (its subject
+// alternative name) in `dir`, as server.key and server.crt.
+absl::StatusOr<SigningKey> MakeServerCertificate(const std::string& dir, const std::string& ip);
 
 // "user:<bcrypt hash of password>", a line of an htpasswd file docker-registry accepts.
 absl::StatusOr<std::string> HtpasswdLine(const std::string& user, const std::string& password);

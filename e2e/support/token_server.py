@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """A registry token server for end-to-end tests, on 127.0.0.1 only.
 
-It issues the JWTs that docker-registry's `auth: token:` mode checks: RS256, signed with the
-key given, the certificate in the x5c header (docker-registry trusts it through its
-rootcertbundle), the issuer and the service (audience) given, and pull access to the
-repositories of the requested scopes.
+It issues the JWTs that docker-registry's `auth: token:` mode checks. They are RS256, signed
+with the given key, and carry its certificate in the x5c header (docker-registry trusts it
+through its rootcertbundle). The claims hold the given issuer and service (audience) and pull
+access to the repositories of the requested scopes.
 
   GET  /token?service=S&scope=repository:NAME:pull     with HTTP Basic credentials
   POST /token  grant_type=refresh_token&refresh_token=T&service=S&scope=...

@@ -202,6 +202,13 @@ absl::StatusOr<HttpResponse> Perform(const HttpRequest& request, const Hop& hop)
           absl::StrCat(method, " ", hop.url, ": no progress for ", request.no_progress_seconds,
                        " s (", reason, ")"));
     }
+    if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CERTPROBLEM ||
+        code == CURLE_SSL_CACERT_BADFILE) {
+      // Trying again cannot help: the certificates or the host's TLS settings must change.
+      return absl::FailedPreconditionError(absl::StrCat(
+          method, " ", hop.url, ": ", reason,
+          " (set ca, client or skip_verify for this host in its hosts.toml)"));
+    }
     return absl::UnavailableError(absl::StrCat(method, " ", hop.url, ": ", reason));
   }
   transfer.response.status = CurrentStatus(c);

@@ -37,6 +37,8 @@ struct HttpRequest {
   bool allow_http = false;
   TlsOptions tls;
   // A transfer that moves no byte for this long fails with DeadlineExceeded.
+  // NOTE: curl averages the speed over its last few seconds, so a stall right after a burst of
+  // data is detected up to about 6 s late (measured: 8 s for a 2 s limit).
   int64_t no_progress_seconds = 60;
   // Successful bodies longer than this fail with FailedPrecondition (< 0: no limit).
   int64_t max_body_bytes = -1;
@@ -56,7 +58,7 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;
   // The body, unless a 2xx body went to on_body. Error bodies are kept up to 64 KiB.
   std::string body;
-  // The URL that answered, after redirects.
+  // The URL of the final response, after redirects.
   std::string final_url;
 
   // Returns the header `name` (lowercase), or "".
@@ -67,9 +69,11 @@ struct HttpResponse {
 // host or port) drops every Authorization header, so credentials meant for a registry never
 // reach the storage it sends blobs from.
 // Errors below HTTP: Unavailable naming the URL and curl's reason (refused connection, DNS,
-// TLS, a connection dropped mid-body), DeadlineExceeded when no byte moved for
-// no_progress_seconds, Cancelled when `cancelled` said so. Any HTTP status, error or not, is
-// returned in the response, because only the caller knows what it means.
+// TLS handshake, a connection dropped mid-body), FailedPrecondition when the server's
+// certificate does not verify or a client certificate or CA file is unusable,
+// DeadlineExceeded when no byte moved for no_progress_seconds, Cancelled when `cancelled`
+// returned true. Any HTTP status, error or not, is returned in the response, because only the
+// caller knows what it means.
 absl::StatusOr<HttpResponse> HttpSend(const HttpRequest& request);
 
 // HttpSend for a GET; kept for callers that read better with the method in the name.

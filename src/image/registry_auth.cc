@@ -250,7 +250,7 @@ absl::StatusOr<std::string> Authorizer::Answer(const std::string& host,
   std::optional<AuthChallenge> challenge = ParseAuthChallenge(www_authenticate);
   if (!challenge) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "registry ", host, " answered 401 with an unreadable challenge \"", www_authenticate,
+        "registry ", host, " responded 401 with an invalid challenge \"", www_authenticate,
         "\""));
   }
   if (challenge->scheme == "basic") {
@@ -314,7 +314,7 @@ absl::StatusOr<BearerToken> Authorizer::FetchToken(const AuthChallenge& challeng
   auto response = HttpSend(request);
   if (!response.ok()) return Annotate(response.status(), absl::StrCat("token request ", who));
   if (response->status != 200) {
-    return absl::PermissionDeniedError(absl::StrCat("token server ", realm, " refused a token ",
+    return absl::PermissionDeniedError(absl::StrCat("token server ", realm, " rejected a token request ",
                                                     who, " for ", scope, " (HTTP ",
                                                     response->status, ")"));
   }

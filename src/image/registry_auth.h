@@ -1,4 +1,4 @@
-// Registry authentication. A registry that wants credentials answers 401 with
+// Registry authentication. A registry that requires credentials responds 401 with
 // "WWW-Authenticate: Bearer realm=...,service=...,scope=..." or "Basic realm=...". For Bearer
 // the client trades its credentials (or nothing, for anonymous pulls) for a token at the realm
 // and repeats the request with "Authorization: Bearer <token>"; for Basic it sends the user
@@ -58,7 +58,7 @@ struct BearerToken {
   WallClock::time_point expires;
 };
 
-// Reads a token server's JSON answer: "token" or "access_token", "expires_in" seconds (60 when
+// Parses a token server's JSON response: "token" or "access_token", "expires_in" seconds (60 when
 // absent, as the distribution spec says) counted from "issued_at" (RFC 3339) or else `now`.
 // PermissionDenied when it holds no token.
 absl::StatusOr<BearerToken> ParseTokenResponse(const std::string& body, WallClock::time_point now,
@@ -83,8 +83,8 @@ class TokenCache {
   std::map<std::string, BearerToken> tokens_;
 };
 
-// What registries asked for and gave: the last challenge of each host and the tokens.
-// Shared by every pull of one RegistryClient; thread-safe.
+// Authentication state shared by every pull of one RegistryClient: the last challenge of each
+// host and the token cache. Thread-safe.
 class AuthState {
  public:
   std::optional<AuthChallenge> Challenge(const std::string& host) const;
@@ -97,8 +97,8 @@ class AuthState {
   TokenCache tokens_;
 };
 
-// How the token server is reached: the transport settings of the registry request that got the
-// challenge (plain HTTP allowed or not, TLS when the realm is on the same host, cancellation).
+// Transport settings for token requests, taken from the registry request that received the
+// challenge: plain HTTP allowed or not, TLS when the realm is on the same host, cancellation.
 struct TokenTransport {
   bool allow_http = false;
   std::string registry_origin;
@@ -118,7 +118,7 @@ class Authorizer {
   // known already, or "" to send the request without one.
   std::string CachedAuthorization(const std::string& host, const std::string& scope) const;
 
-  // Answers the challenge in `www_authenticate` from `host`: fetches a token (anonymously or
+  // Responds to the challenge in `www_authenticate` from `host`: fetches a token (anonymously or
   // with the credentials) or builds a Basic header, remembers it, and returns the header value
   // to repeat the request with. PermissionDenied when the challenge is unusable, Basic auth is
   // asked without credentials, or the token server refuses; Unavailable when it is unreachable.

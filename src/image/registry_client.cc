@@ -54,7 +54,7 @@ struct RegistryClient::Shared {
   AuthState auth;
 };
 
-// How Send makes and judges the attempts of one request on one host.
+// Attempt rules of Send for one request on one host.
 struct RegistryClient::Attempts {
   // Makes the request of each attempt (a blob's Range moves with its progress).
   std::function<HttpRequest()> build;
@@ -121,7 +121,7 @@ absl::StatusOr<HttpResponse> RegistryClient::Send(const Reference& ref, const Re
   const std::string scope = PullScope(ref.path);
   const bool plain_http = host.origin.starts_with("http://");
   Authorizer authorizer(shared_->auth, credentials_);
-  std::string answered;  // the Authorization value a challenge was answered with
+  std::string answered;  // the Authorization value sent in response to a challenge
   int failures = 0;
   int resumes = 0;
   std::chrono::milliseconds waited{0};
@@ -273,7 +273,7 @@ absl::Status RegistryClient::FetchBlobFrom(
     const Reference& ref, const RegistryEndpoint& host, const Descriptor& blob,
     const std::string& what, const std::function<absl::Status(std::string_view)>& sink,
     bool more_hosts, int64_t* offset, bool* fatal) const {
-  int64_t skip = 0;  // bytes of a full answer to a Range request that were delivered already
+  int64_t skip = 0;  // leading bytes of a full (200) response to a Range request to drop
   Attempts attempts;
   attempts.more_hosts = more_hosts;
   attempts.fatal = fatal;
@@ -287,8 +287,8 @@ absl::Status RegistryClient::FetchBlobFrom(
       skip = 0;
       if (from == 0) return absl::OkStatus();
       if (response.status != 206) {
-        // The host ignored the Range: read its answer from the start, passing on only what
-        // the sink has not had yet, so the sink still sees every byte once, in order.
+        // The host ignored the Range: read its response from the start and pass on only the
+        // bytes the sink has not received, so the sink still sees every byte once, in order.
         skip = from;
         Log()->info("range ignored, reading blob again blob={} host={} at={}", blob.digest,
                     host.origin, from);

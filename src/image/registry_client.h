@@ -2,7 +2,7 @@
 // repository, over HTTPS, or plain HTTP for insecure registries. Per registry it reads
 // containerd-style hosts.toml (see hosts_config.h): mirrors are tried in order, then the
 // registry itself. On each host a request
-//   - answers Bearer and Basic challenges with the pull's credentials (see registry_auth.h),
+//   - responds to Bearer and Basic challenges with the pull's credentials (registry_auth.h),
 //   - is retried with exponential backoff on 408, 429 (honouring Retry-After), 5xx and
 //     connection failures, within RetryPolicy's bounds,
 //   - for blobs, resumes with "Range: bytes=N-" where a dropped transfer stopped,
@@ -61,7 +61,7 @@ class RegistryClient {
   explicit RegistryClient(RegistryOptions options);
 
   // A client for one pull: the same hosts and token cache, with this pull's credentials and
-  // cancellation. Credentials go to every host of the pulled registry that asks for them
+  // cancellation. Credentials go to every host of the pulled registry that requests them
   // (its mirrors included) and never across a redirect to another host.
   RegistryClient ForPull(const PullOptions& options) const;
 

@@ -92,14 +92,16 @@ TEST(Credentials, UserAndPasswordForms) {
   plain.username = "alice";
   plain.password = "s3cret";
   auto user = UserAndPassword(plain);
-  ASSERT_TRUE(user.ok() && user->has_value());
+  ASSERT_TRUE(user.ok());
+  ASSERT_TRUE(user->has_value());
   EXPECT_EQ((*user)->first, "alice");
   EXPECT_EQ((*user)->second, "s3cret");
 
   Credentials encoded;
   encoded.auth = "Ym9iOnBhOnNz";  // bob:pa:ss
   user = UserAndPassword(encoded);
-  ASSERT_TRUE(user.ok() && user->has_value());
+  ASSERT_TRUE(user.ok());
+  ASSERT_TRUE(user->has_value());
   EXPECT_EQ((*user)->first, "bob");
   EXPECT_EQ((*user)->second, "pa:ss");
 
@@ -201,7 +203,7 @@ TEST(Authorizer, BasicChallengeIsRememberedPerHost) {
   EXPECT_EQ(authorizer.CachedAuthorization("http://r:1", "repository:b:pull"), *header);
   EXPECT_EQ(authorizer.CachedAuthorization("http://other:1", "repository:a:pull"), "");
 
-  // An anonymous pull of the same host sends nothing and cannot answer.
+  // An anonymous pull of the same host sends no header and cannot respond to the challenge.
   Authorizer anonymous(state, Credentials{});
   EXPECT_EQ(anonymous.CachedAuthorization("http://r:1", "repository:a:pull"), "");
   auto refused = anonymous.Answer("http://r:1", R"(Basic realm="x")", "repository:a:pull",
