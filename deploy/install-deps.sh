@@ -10,8 +10,8 @@ packages=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcurl4-openssl-dev libssl-dev libarchive-dev libseccomp-dev libcap-dev
-  # Tests
-  libgtest-dev libgmock-dev
+  # Tests (python3 and openssl run the registry token server and fault proxy of e2e/support)
+  libgtest-dev libgmock-dev python3 openssl
   # Runtime tools and test peers: a registry, CNI plugins, the busybox for test images
   docker-registry containernetworking-plugins busybox-static iproute2 util-linux
   curl ca-certificates tar gzip coreutils procps
