@@ -20,3 +20,11 @@ packages=(
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}"
+
+# The default pod network (bridge, host-local, portmap, loopback), only where no CNI network is
+# configured yet, so an operator's own configuration is never replaced.
+cni_conf_dir=/etc/cni/net.d
+if [ -z "$(ls -A "$cni_conf_dir" 2>/dev/null)" ]; then
+  install -D -m 0644 "$(dirname "$0")/cni/10-berth-bridge.conflist" \
+    "$cni_conf_dir/10-berth-bridge.conflist"
+fi

@@ -252,7 +252,7 @@ void CriTest::SetUp() {
   ASSERT_TRUE(digest.ok()) << digest.status();
   manifest_digest_ = *digest;
 
-  absl::StatusOr<std::unique_ptr<TestDaemon>> daemon = TestDaemon::Start();
+  absl::StatusOr<std::unique_ptr<TestDaemon>> daemon = TestDaemon::Start(DaemonOptions());
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   daemon_ = *std::move(daemon);
 }

@@ -80,6 +80,9 @@ class CriTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
+  // The options SetUp starts berthd with; a derived fixture overrides it to configure the daemon.
+  virtual TestDaemonOptions DaemonOptions() { return {}; }
+
   // The reference of the busybox image pushed in SetUp ("<host>/e2e/busybox:latest") and the
   // digest the registry gives for its manifest (Docker-Content-Digest of a HEAD request).
   const std::string& image() const { return image_; }

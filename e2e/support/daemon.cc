@@ -213,6 +213,13 @@ absl::Status TestDaemon::Launch(const TestDaemonOptions& options) {
                                    root_,        "--state",     state_,           "--listen",
                                    socket_path_, "--log-level", options.log_level};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  bool names_cni_conf = options.config_toml.find("conf_dir") != std::string::npos;
+  for (const std::string& arg : options.extra_args) {
+    if (arg.rfind("--cni-conf-dir", 0) == 0) names_cni_conf = true;
+  }
+  if (!names_cni_conf) {
+    args.insert(args.end(), {"--cni-conf-dir", JoinPath(temp_dir_, "cni-net.d")});
+  }
 
   // Appending keeps the log of an earlier run when the daemon is restarted.
   int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -33,6 +33,8 @@ struct TestDaemonOptions {
   // Socket to listen on. Empty means berth.sock in the daemon's private state folder.
   std::string socket_path;
   // Further command-line arguments, after --config, --root, --state, --listen and --log-level.
+  // Unless these or config_toml set the CNI configuration folder, berthd gets an empty one of its
+  // own (--cni-conf-dir), so a test never uses the host's /etc/cni/net.d.
   std::vector<std::string> extra_args;
   // Log level of the daemon; its log goes to log_path().
   std::string log_level = "debug";

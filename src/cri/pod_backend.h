@@ -22,6 +22,8 @@ class PodBackend : public RuntimeBackend {
       const ::runtime::v1::PodSandboxStatusRequest& request) override;
   absl::StatusOr<::runtime::v1::ListPodSandboxResponse> ListPodSandbox(
       const ::runtime::v1::ListPodSandboxRequest& request) override;
+  absl::StatusOr<::runtime::v1::UpdateRuntimeConfigResponse> UpdateRuntimeConfig(
+      const ::runtime::v1::UpdateRuntimeConfigRequest& request) override;
 
   absl::StatusOr<::runtime::v1::CreateContainerResponse> CreateContainer(
       const ::runtime::v1::CreateContainerRequest& request) override;

@@ -70,6 +70,9 @@ absl::StatusOr<v1::PodSandboxStatusResponse> PodBackend::PodSandboxStatus(
   status->set_state(StateOf(view));
   status->set_created_at(record.created_at);
   status->mutable_network()->set_ip(record.ip);
+  for (const std::string& ip : record.additional_ips) {
+    status->mutable_network()->add_additional_ips()->set_ip(ip);
+  }
   *status->mutable_linux()->mutable_namespaces()->mutable_options() =
       record.config.linux().security_context().namespace_options();
   *status->mutable_labels() = record.config.labels();
@@ -100,6 +103,14 @@ absl::StatusOr<v1::ListPodSandboxResponse> PodBackend::ListPodSandbox(
     item->set_runtime_handler(view.record.runtime_handler);
   }
   return response;
+}
+
+absl::StatusOr<v1::UpdateRuntimeConfigResponse> PodBackend::UpdateRuntimeConfig(
+    const v1::UpdateRuntimeConfigRequest& request) {
+  const std::string& cidr = request.runtime_config().network_config().pod_cidr();
+  absl::Status updated = pods_->UpdatePodCidr(cidr);
+  if (!updated.ok()) return Annotate(updated, "runtime_config.network_config.pod_cidr");
+  return v1::UpdateRuntimeConfigResponse();
 }
 
 }  // namespace berth::cri

@@ -52,7 +52,8 @@ absl::Status ValidateHostname(const std::string& hostname) {
 
 absl::StatusOr<PodFiles> WritePodFiles(const std::string& dir, const std::string& hostname,
                                        const DnsSettings& dns, const std::string& pod_ip,
-                                       const std::string& host_resolv_conf_path) {
+                                       const std::string& host_resolv_conf_path,
+                                       const std::string& host_hosts_path) {
   std::string host_resolv;
   if (dns.servers.empty() && dns.searches.empty() && dns.options.empty()) {
     auto host = ReadFile(host_resolv_conf_path);
@@ -62,12 +63,21 @@ absl::StatusOr<PodFiles> WritePodFiles(const std::string& dir, const std::string
       return host.status();
     }
   }
+  std::string hosts = RenderHosts(hostname, pod_ip);
+  if (!host_hosts_path.empty()) {
+    auto host = ReadFile(host_hosts_path);
+    if (host.ok()) {
+      hosts = *std::move(host);
+    } else if (!absl::IsNotFound(host.status())) {
+      return host.status();
+    }
+  }
   PodFiles files{JoinPath(dir, "resolv.conf"), JoinPath(dir, "hostname"), JoinPath(dir, "hosts")};
   // The files are derived from the pod's config and written again if ever needed, so they are
   // replaced without the cost of an fsync each.
   BERTH_RETURN_IF_ERROR(ReplaceFile(files.resolv_conf, RenderResolvConf(dns, host_resolv)));
   BERTH_RETURN_IF_ERROR(ReplaceFile(files.hostname, hostname + "\n"));
-  BERTH_RETURN_IF_ERROR(ReplaceFile(files.hosts, RenderHosts(hostname, pod_ip)));
+  BERTH_RETURN_IF_ERROR(ReplaceFile(files.hosts, hosts));
   return files;
 }
 

@@ -36,9 +36,11 @@ struct PodFiles {
 
 // Writes resolv.conf, hostname and hosts into `dir` (which must exist) and returns their paths.
 // `host_resolv_conf_path` is read only when `dns` is empty; a missing host file gives an empty
-// resolv.conf.
+// resolv.conf. When `host_hosts_path` is not empty (a pod on the host's network), hosts is a
+// copy of that file instead of the rendered one; a missing file gives the rendered one.
 absl::StatusOr<PodFiles> WritePodFiles(const std::string& dir, const std::string& hostname,
                                        const DnsSettings& dns, const std::string& pod_ip,
-                                       const std::string& host_resolv_conf_path = "/etc/resolv.conf");
+                                       const std::string& host_resolv_conf_path = "/etc/resolv.conf",
+                                       const std::string& host_hosts_path = "");
 
 }  // namespace berth::network

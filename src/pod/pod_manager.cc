@@ -119,8 +119,9 @@ void PodManager::SweepOrphan(const std::string& id, const std::string& dir, bool
   if (killed.ok()) (void)runtime_->Wait(id, absl::Seconds(10));
   log_failure("delete process", runtime_->Delete(id));
   if (sandbox) {
-    log_failure("remove netns",
-                network::RemovePinnedNetns(JoinPath(JoinPath(options_.state, "netns"), id)));
+    std::string netns = JoinPath(JoinPath(options_.state, "netns"), id);
+    if (options_.cni != nullptr) log_failure("cni del", options_.cni->Teardown(id, netns));
+    log_failure("remove netns", network::RemovePinnedNetns(netns));
     // Only a pod cgroup Berth made itself has a name it can know without the record.
     std::string cgroup = JoinPath(options_.default_cgroup_parent, id);
     auto exists = PodCgroupExists(cgroup);

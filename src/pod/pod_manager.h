@@ -19,7 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/cleanup.h"
 #include "image/image_store.h"
+#include "network/cni_manager.h"
 #include "pod/names.h"
 #include "pod/records.h"
 #include "runtime/runtime.h"
@@ -32,6 +34,9 @@ struct PodManagerOptions {
   std::string state;         // volatile root: netns/ goes below it
   std::string pause_binary;  // path of berth-pause on the host
   std::string default_cgroup_parent = "/berth";  // parent of pod cgroups when CRI gives none
+  // Pod networking; null, or a configuration directory without any file, gives pods a
+  // loopback-only network namespace. Must outlive the manager.
+  network::CniManager* cni = nullptr;
 };
 
 // A sandbox with its live state.
@@ -68,6 +73,8 @@ class PodManager {
   // Stops if needed, then removes the containers, the pause, the records and directories.
   absl::Status RemovePodSandbox(const std::string& id);
   absl::StatusOr<SandboxView> GetSandbox(const std::string& id);
+  // Hands the node's pod CIDR to the network plugins (UpdateRuntimeConfig).
+  absl::Status UpdatePodCidr(const std::string& cidr);
   std::vector<SandboxView> ListSandboxes();
 
   // Makes a container, created and blocked before execve.
@@ -104,6 +111,10 @@ class PodManager {
   // Steps of RunPodSandbox, each undone by `cleanup` on a later failure.
   absl::Status MakeSandboxCgroupParent(SandboxRecord& record);
   absl::Status StartPause(SandboxRecord& record);
+  // CNI ADD into the sandbox's netns; fills the record's addresses and pushes the DEL.
+  absl::Status SetUpPodNetwork(SandboxRecord& record, CleanupStack& cleanup);
+  // CNI DEL of the sandbox; idempotent.
+  absl::Status TearDownPodNetwork(const SandboxRecord& record);
   // Kill the pause and wait for it to stop.
   absl::Status StopPause(const SandboxRecord& record);
   int StopSignalOf(const ContainerRecord& record);

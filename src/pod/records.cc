@@ -61,6 +61,7 @@ nlohmann::json ToJson(const SandboxRecord& record) {
       {"owns_cgroup_parent", record.owns_cgroup_parent},
       {"pause_pid", record.pause_pid},
       {"ip", record.ip},
+      {"additional_ips", record.additional_ips},
   };
 }
 
@@ -75,6 +76,11 @@ absl::StatusOr<SandboxRecord> SandboxFromJson(const nlohmann::json& json) {
            Field(json, "cgroup_parent", &record.cgroup_parent),
            Field(json, "owns_cgroup_parent", &record.owns_cgroup_parent),
            Field(json, "pause_pid", &record.pause_pid), Field(json, "ip", &record.ip)}) {
+    if (!status.ok()) return status;
+  }
+  // Records written before additional_ips existed have none.
+  if (json.contains("additional_ips")) {
+    absl::Status status = Field(json, "additional_ips", &record.additional_ips);
     if (!status.ok()) return status;
   }
   record.state = state == "ready" ? SandboxState::kReady : SandboxState::kNotReady;

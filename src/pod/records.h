@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,7 @@ struct SandboxRecord {
   bool owns_cgroup_parent = false;  // Berth made the pod cgroup, so Berth removes it
   int pause_pid = 0;            // pid of berth-pause in the host's pid namespace
   std::string ip;               // pod IP, empty until CNI assigns one
+  std::vector<std::string> additional_ips;  // further pod IPs (e.g. IPv6 beside IPv4)
 };
 
 struct ContainerRecord {

@@ -12,6 +12,7 @@
 #include "network/netns.h"
 #include "network/pod_files.h"
 #include "pod/pod_manager.h"
+#include "pod/sandbox_network.h"
 #include "pod/spec_builder.h"
 #include "pod/pod_cgroup.h"
 
@@ -20,19 +21,11 @@ namespace {
 
 constexpr absl::Duration kPauseStopTimeout = absl::Seconds(10);
 
+// The host's files a pod on the host network sees.
+constexpr char kHostResolvConf[] = "/etc/resolv.conf";
+constexpr char kHostHosts[] = "/etc/hosts";
+
 auto Log() { return Logger("pod"); }
-
-network::DnsSettings DnsOf(const ::runtime::v1::PodSandboxConfig& config) {
-  network::DnsSettings dns;
-  dns.servers.assign(config.dns_config().servers().begin(), config.dns_config().servers().end());
-  dns.searches.assign(config.dns_config().searches().begin(), config.dns_config().searches().end());
-  dns.options.assign(config.dns_config().options().begin(), config.dns_config().options().end());
-  return dns;
-}
-
-bool UsesHostNetwork(const ::runtime::v1::PodSandboxConfig& config) {
-  return config.linux().security_context().namespace_options().network() == ::runtime::v1::NODE;
-}
 
 }  // namespace
 
@@ -65,10 +58,13 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
     BERTH_RETURN_IF_ERROR(network::CreatePinnedNetns(record.netns_path));
     cleanup.Push("remove netns " + record.netns_path,
                  [path = record.netns_path] { return network::RemovePinnedNetns(path); });
+    BERTH_RETURN_IF_ERROR(SetUpPodNetwork(record, cleanup));
   }
 
   std::string hostname = PodHostname(config);
-  auto files = network::WritePodFiles(record.dir, hostname, DnsOf(config), record.ip);
+  auto files = network::WritePodFiles(record.dir, hostname, DnsOf(config), record.ip,
+                                      kHostResolvConf,
+                                      UsesHostNetwork(config) ? kHostHosts : std::string());
   if (!files.ok()) return Annotate(files.status(), "write pod files");
 
   BERTH_RETURN_IF_ERROR(MakeSandboxCgroupParent(record));
@@ -93,6 +89,36 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
   Log()->info("sandbox ready pod={} name={} pause_pid={} netns={}", record.id, name,
               record.pause_pid, record.netns_path);
   return record.id;
+}
+
+absl::Status PodManager::SetUpPodNetwork(SandboxRecord& record, CleanupStack& cleanup) {
+  if (options_.cni == nullptr || !options_.cni->Configured()) {
+    Log()->warn("no CNI network config; the pod gets loopback only pod={}", record.id);
+    return absl::OkStatus();
+  }
+  BERTH_ASSIGN_OR_RETURN(network::PodNetworkRequest request, PodNetworkRequestOf(record));
+  // Pushed before ADD: a failed ADD undoes itself, and the record it leaves on failure to undo
+  // is what this step removes.
+  cleanup.Push("cni del " + record.id, [cni = options_.cni, id = record.id,
+                                        netns = record.netns_path] {
+    return cni->Teardown(id, netns);
+  });
+  BERTH_ASSIGN_OR_RETURN(network::PodNetworkResult result, options_.cni->Setup(request));
+  if (!result.ips.empty()) {
+    record.ip = result.ips.front();
+    record.additional_ips.assign(result.ips.begin() + 1, result.ips.end());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::TearDownPodNetwork(const SandboxRecord& record) {
+  if (options_.cni == nullptr) return absl::OkStatus();
+  return options_.cni->Teardown(record.id, record.netns_path);
+}
+
+absl::Status PodManager::UpdatePodCidr(const std::string& cidr) {
+  if (options_.cni == nullptr) return absl::OkStatus();
+  return options_.cni->SetPodCidr(cidr);
 }
 
 absl::Status PodManager::MakeSandboxCgroupParent(SandboxRecord& record) {
@@ -153,6 +179,9 @@ absl::Status PodManager::StopPodSandbox(const std::string& id_or_prefix) {
     BERTH_RETURN_IF_ERROR(StopContainer(container_id, absl::ZeroDuration()));
   }
   BERTH_RETURN_IF_ERROR(StopPause(record));
+  // DEL comes before the netns goes, and a failed DEL keeps the netns, so the next stop can
+  // try again with everything as it was.
+  BERTH_RETURN_IF_ERROR(TearDownPodNetwork(record));
   if (!record.netns_path.empty()) {
     BERTH_RETURN_IF_ERROR(network::RemovePinnedNetns(record.netns_path));
   }

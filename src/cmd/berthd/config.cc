@@ -82,6 +82,15 @@ Setter IntField(int& field, const std::string& origin) {
   };
 }
 
+Setter BoolField(bool& field, const std::string& origin) {
+  return [&field, origin](const toml::node& node, const std::string& key) {
+    const toml::value<bool>* value = node.as_boolean();
+    if (value == nullptr) return TypeError(key, origin, "true or false", node);
+    field = value->get();
+    return absl::OkStatus();
+  };
+}
+
 // The known sections and keys, each bound to its field of `config`.
 std::map<std::string, Section> Schema(Config& config, const std::string& origin) {
   return {
@@ -94,7 +103,9 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
        {{"insecure_registries", StringListField(config.image.insecure_registries, origin)},
         {"registry_config_dir", StringField(config.image.registry_config_dir, origin)},
         {"pull_progress_timeout_seconds",
-         IntField(config.image.pull_progress_timeout_seconds, origin)}}},
+         IntField(config.image.pull_progress_timeout_seconds, origin)},
+        {"max_concurrent_downloads", IntField(config.image.max_concurrent_downloads, origin)},
+        {"keep_layer_blobs", BoolField(config.image.keep_layer_blobs, origin)}}},
       {"runtime",
        {{"shim_path", StringField(config.runtime.shim_path, origin)},
         {"pause_path", StringField(config.runtime.pause_path, origin)}}},
@@ -230,6 +241,11 @@ absl::Status ValidateConfig(const Config& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("image.pull_progress_timeout_seconds must be in 1..86400, got ",
                      config.image.pull_progress_timeout_seconds));
+  }
+  if (config.image.max_concurrent_downloads < 1 || config.image.max_concurrent_downloads > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("image.max_concurrent_downloads must be in 1..64, got ",
+                     config.image.max_concurrent_downloads));
   }
 
   // A unix socket path must fit sockaddr_un.sun_path (108 bytes with its NUL).

@@ -10,6 +10,8 @@
 //   insecure_registries = ["localhost:5000"]
 //   registry_config_dir = "/etc/berth/certs.d"
 //   pull_progress_timeout_seconds = 300
+//   max_concurrent_downloads = 3
+//   keep_layer_blobs = false
 //
 //   [runtime]
 //   shim_path = "/usr/local/bin/berth-shim"
@@ -60,6 +62,11 @@ struct ImageSection {
   // A registry transfer that moves no byte for this many seconds fails, naming the blob.
   // 1..86400. Default 300.
   int pull_progress_timeout_seconds = 300;
+  // Layers one pull downloads and unpacks at the same time. 1..64. Default 3.
+  int max_concurrent_downloads = 3;
+  // Keep each compressed layer blob in the content store after its unpack (about twice the
+  // disk per image). Default false: layers stream into their snapshots.
+  bool keep_layer_blobs = false;
 };
 
 // [runtime]

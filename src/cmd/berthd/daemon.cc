@@ -150,6 +150,8 @@ absl::Status Daemon::BuildBackends() {
   image_options.insecure_registries = config_.image.insecure_registries;
   image_options.registry_config_dir = config_.image.registry_config_dir;
   image_options.pull_progress_timeout_seconds = config_.image.pull_progress_timeout_seconds;
+  image_options.max_concurrent_downloads = config_.image.max_concurrent_downloads;
+  image_options.keep_layer_blobs = config_.image.keep_layer_blobs;
   BERTH_ASSIGN_OR_RETURN(image_store_, image::ImageStore::Open(std::move(image_options)));
 
   runtime::RuntimeOptions runtime_options;

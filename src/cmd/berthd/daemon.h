@@ -18,6 +18,7 @@
 #include "cri/runtime_info.h"
 #include "cri/runtime_service.h"
 #include "image/image_store.h"
+#include "network/cni_manager.h"
 #include "pod/pod_manager.h"
 #include "runtime/runtime.h"
 
@@ -53,6 +54,7 @@ class Daemon {
   // Built by BuildBackends(), in this order: the backends use the managers.
   std::unique_ptr<berth::image::ImageStore> image_store_;
   std::unique_ptr<berth::runtime::Runtime> container_runtime_;
+  std::unique_ptr<berth::network::CniManager> cni_;
   std::unique_ptr<berth::pod::PodManager> pods_;
   std::unique_ptr<cri::RuntimeBackend> runtime_backend_;
   std::unique_ptr<cri::ImageBackend> image_backend_;

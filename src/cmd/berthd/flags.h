@@ -1,5 +1,6 @@
 // berthd's command line. Flags override the configuration file:
 //   berthd [--config PATH] [--root DIR] [--state DIR] [--listen SOCKET] [--log-level LEVEL]
+//          [--cni-conf-dir DIR] [--cni-bin-dir DIR]...
 // Each flag takes its value as "--flag value" or "--flag=value".
 #pragma once
 
@@ -20,6 +21,10 @@ struct Flags {
   std::optional<std::string> state;
   std::optional<std::string> listen;
   std::optional<std::string> log_level;
+  // --cni-conf-dir: overrides network.conf_dir.
+  std::optional<std::string> cni_conf_dir;
+  // --cni-bin-dir, repeatable: when given, these folders, in order, replace network.bin_dirs.
+  std::vector<std::string> cni_bin_dirs;
   // --registry-config-dir: overrides image.registry_config_dir.
   std::optional<std::string> registry_config_dir;
   // --help / -h and --version: print and exit.
