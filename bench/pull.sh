@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Pull-and-unpack time, peak memory and disk of Berth beside containerd, from one loopback
+# registry, in the same run.
+#
+#   bench/pull.sh [--rounds N] [--build DIR] [--packages "P1 P2 ..."] [--out FILE]
+#
+#   --rounds N         cold pulls per runtime (default 3); the runtimes alternate who goes first
+#   --build DIR        Berth build folder holding bin/ (default: build)
+#   --packages "..."   installed Debian packages, one layer each (at least five; default below)
+#   --out FILE         also write the figures as JSON to FILE
+#
+# Run as root. Everything lives under one temporary folder that is removed at the end.
+# bench/README.md explains the figures.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+rounds=3 build="$top/build" out=""
+packages="libllvm14 gcc-12 valgrind postgresql-15 perl-modules-5.36 libpython3.11-stdlib"
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --rounds) rounds=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --packages) packages=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h | --help) sed -n '2,13p' "$0" | cut -c3-; exit 0 ;;
+    *) echo "pull: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [[ ! $rounds =~ ^[1-9][0-9]*$ ]]; then
+  echo "pull: invalid --rounds $rounds: give a positive integer" >&2
+  exit 2
+fi
+read -r -a package_list <<< "$packages"
+if [[ ${#package_list[@]} -lt 5 ]]; then
+  echo "pull: give at least five packages (one layer each), got ${#package_list[@]}" >&2
+  exit 2
+fi
+for package in "${package_list[@]}"; do
+  dpkg-query -W "$package" > /dev/null 2>&1 ||
+    { echo "pull: package $package is not installed" >&2; exit 1; }
+done
+bin=$(cd "$build" && pwd)/bin
+for tool in "$bin"/{berthd,berthctl} /usr/bin/docker-registry /usr/bin/containerd /usr/bin/ctr \
+  /usr/bin/time /usr/bin/python3; do
+  [[ -x $tool ]] || { echo "pull: $tool is missing" >&2; exit 1; }
+done
+[[ -z $out ]] || out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+
+work=$(mktemp -d /var/tmp/berth-pull-bench.XXXXXX)
+daemon_pids=()
+
+# Everything started here ends here, also after a failure: the daemons by pid, then mounts
+# under the folder, then the folder.
+cleanup() {
+  set +e
+  for pid in "${daemon_pids[@]}"; do stop_pid "$pid"; done
+  findmnt -rn -o TARGET | grep "^$work/" | sort -r | xargs -r umount -l
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Sends SIGTERM to our child $1, waits up to 10 s for it to exit, then SIGKILL, and reaps it.
+stop_pid() {
+  kill "$1" 2> /dev/null || return 0
+  for _ in $(seq 100); do ps -o stat= -p "$1" | grep -qv '^Z' || break; sleep 0.1; done
+  kill -9 "$1" 2> /dev/null || true
+  wait "$1" 2> /dev/null || true
+}
+
+# Stops daemon $1 and forgets it, so the clean-up never signals a reused pid.
+stop_daemon() {
+  local pid kept=()
+  stop_pid "$1"
+  for pid in "${daemon_pids[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
+  daemon_pids=("${kept[@]}")
+}
+
+# Runs "$@" until it succeeds, at most $1 tenths of a second.
+wait_for() {
+  local tries=$1; shift
+  for _ in $(seq "$tries"); do "$@" > /dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "pull: timed out waiting for: $*" >&2; return 1
+}
+
+# Peak resident memory (VmHWM) of process $1, in KiB.
+peak_rss() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# --- registry and image --------------------------------------------------------------------
+
+port=""
+for _ in $(seq 50); do
+  candidate=$((20000 + RANDOM % 20000))
+  ss -Hltn "sport = :$candidate" | grep -q . || { port=$candidate; break; }
+done
+[[ -n $port ]] || { echo "pull: no free loopback port" >&2; exit 1; }
+registry="127.0.0.1:$port"
+mkdir -p "$work/registry" "$work/image"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+  "$work/registry/data" "$registry" > "$work/registry/config.yml"
+/usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+daemon_pids+=($!)
+wait_for 100 curl -fsS "http://$registry/v2/"
+
+image="$registry/bench/debian:1.0"
+echo "pull: building and pushing $image from: ${package_list[*]}" >&2
+read -r layers unpacked compressed entries < <(python3 "$top/bench/pull_image.py" \
+  --registry "$registry" --repo bench/debian --tag 1.0 --work "$work/image" "${package_list[@]}")
+rm -rf "$work/image"
+echo "pull: $layers layers, $entries entries, $((unpacked / 1000000)) MB unpacked," \
+  "$((compressed / 1000000)) MB compressed" >&2
+
+# --- one cold pull per runtime -------------------------------------------------------------
+
+# Each appends "wall_ms daemon_peak_kib client_peak_kib disk_kib" to $work/<runtime>.rounds.
+pull_berth() {
+  local dir=$work/berth pid start end
+  rm -rf "$dir"
+  mkdir -p "$dir/cni"
+  printf '[image]\nmax_concurrent_downloads = 3\n[network]\nconf_dir = "%s"\n' "$dir/cni" \
+    > "$dir/berth.toml"
+  "$bin/berthd" --config "$dir/berth.toml" --root "$dir/root" --state "$dir/state" \
+    --listen "$dir/state/berth.sock" --log-level info > "$work/berthd.log" 2>&1 &
+  pid=$!
+  daemon_pids+=("$pid")
+  bctl() { timeout 600 "$bin/berthctl" --runtime-endpoint "unix://$dir/state/berth.sock" "$@"; }
+  wait_for 300 bctl version
+  start=$(now_ms)
+  /usr/bin/time -f %M -o "$dir/client.kib" "$bin/berthctl" \
+    --runtime-endpoint "unix://$dir/state/berth.sock" pull "$image" \
+    > "$dir/pull.out" 2>&1 || { cat "$dir/pull.out" >&2; return 1; }
+  end=$(now_ms)
+  bctl images | grep -q bench/debian || { echo "pull: Berth lists no image" >&2; return 1; }
+  echo "$((end - start)) $(peak_rss "$pid") $(tail -1 "$dir/client.kib")" \
+    "$(du -sk "$dir/root" | cut -f1)" >> "$work/berth.rounds"
+  stop_daemon "$pid"
+  rm -rf "$dir"
+}
+
+# ctr fetches the blobs itself and has containerd store them, then asks containerd to unpack
+# each layer with the overlayfs snapshotter. containerd runs in a mount namespace of its own
+# with a private /run, so its overlay mounts and sockets never reach the host.
+pull_containerd() {
+  local dir=$work/containerd pid start end
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cat > "$dir/config.toml" << TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[ttrpc]
+  address = "$dir/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$dir/opt"
+TOML
+  unshare --mount --propagation private sh -c 'mount -n -t tmpfs -o mode=0755 bench-run /run &&
+    exec containerd --config "$1" --log-level warn' sh "$dir/config.toml" \
+    > "$work/containerd.log" 2>&1 &
+  pid=$!
+  daemon_pids+=("$pid")
+  cctl() { timeout 600 ctr -a "$dir/containerd.sock" "$@"; }
+  wait_for 300 cctl version
+  start=$(now_ms)
+  /usr/bin/time -f %M -o "$dir/client.kib" ctr -a "$dir/containerd.sock" images pull \
+    --plain-http --max-concurrent-downloads 3 "$image" > "$dir/pull.out" 2>&1 ||
+    { tail -5 "$dir/pull.out" >&2; return 1; }
+  end=$(now_ms)
+  cctl images ls -q | grep -q bench/debian || { echo "pull: containerd lists no image" >&2; return 1; }
+  echo "$((end - start)) $(peak_rss "$pid") $(tail -1 "$dir/client.kib")" \
+    "$(du -sk "$dir/root" | cut -f1)" >> "$work/containerd.rounds"
+  stop_daemon "$pid"
+  rm -rf "$dir"
+}
+
+: > "$work/berth.rounds"
+: > "$work/containerd.rounds"
+for i in $(seq "$rounds"); do
+  echo "pull: round $i of $rounds" >&2
+  if ((i % 2)); then pull_berth; pull_containerd; else pull_containerd; pull_berth; fi
+  echo "pull:   berth      $(tail -1 "$work/berth.rounds")" >&2
+  echo "pull:   containerd $(tail -1 "$work/containerd.rounds")" >&2
+done
+
+# --- report --------------------------------------------------------------------------------
+
+# Median, min and max of column $2 of file $1.
+stats() {
+  cut -d' ' -f"$2" "$1" | sort -n | awk '{v[NR] = $1}
+    END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'
+}
+read -r bw bw_min bw_max < <(stats "$work/berth.rounds" 1)
+read -r cw cw_min cw_max < <(stats "$work/containerd.rounds" 1)
+read -r bd _ bd_max < <(stats "$work/berth.rounds" 2)
+read -r cd _ cd_max < <(stats "$work/containerd.rounds" 2)
+read -r bc _ _ < <(stats "$work/berth.rounds" 3)
+read -r cc _ _ < <(stats "$work/containerd.rounds" 3)
+read -r bk _ _ < <(stats "$work/berth.rounds" 4)
+read -r ck _ _ < <(stats "$work/containerd.rounds" 4)
+ratio=$(awk -v b="$bw" -v c="$cw" 'BEGIN {printf "%.2f", b / c}')
+containerd_version=$(containerd --version | awk '{print $3}')
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+printf '\nimage: %s layers, %s entries, %s MB unpacked, %s MB compressed; %s rounds\n' \
+  "$layers" "$entries" "$((unpacked / 1000000))" "$((compressed / 1000000))" "$rounds"
+printf '%-34s %14s %14s\n' "" "berth" "containerd $containerd_version"
+printf '%-34s %14s %14s\n' "pull wall ms, median" "$bw" "$cw"
+printf '%-34s %14s %14s\n' "pull wall ms, min..max" "$bw_min..$bw_max" "$cw_min..$cw_max"
+printf '%-34s %14s %14s\n' "daemon peak RSS KiB, median" "$bd" "$cd"
+printf '%-34s %14s %14s\n' "daemon peak RSS KiB, max" "$bd_max" "$cd_max"
+printf '%-34s %14s %14s\n' "client peak RSS KiB, median" "$bc" "$cc"
+printf '%-34s %14s %14s\n' "disk after pull KiB, median" "$bk" "$ck"
+printf 'wall time ratio berth/containerd: %s (goal <= 0.60); load average at the end: %s\n' \
+  "$ratio" "$load"
+
+if [[ -n $out ]]; then
+  cat > "$out" << JSON
+{"image": {"layers": $layers, "entries": $entries, "unpacked_bytes": $unpacked,
+  "compressed_bytes": $compressed},
+ "rounds": $rounds, "containerd_version": "$containerd_version", "loadavg": "$load",
+ "berth": {"wall_ms": [$(cut -d' ' -f1 "$work/berth.rounds" | paste -sd,)],
+   "daemon_peak_kib": [$(cut -d' ' -f2 "$work/berth.rounds" | paste -sd,)],
+   "client_peak_kib": [$(cut -d' ' -f3 "$work/berth.rounds" | paste -sd,)],
+   "disk_kib": [$(cut -d' ' -f4 "$work/berth.rounds" | paste -sd,)]},
+ "containerd": {"wall_ms": [$(cut -d' ' -f1 "$work/containerd.rounds" | paste -sd,)],
+   "daemon_peak_kib": [$(cut -d' ' -f2 "$work/containerd.rounds" | paste -sd,)],
+   "client_peak_kib": [$(cut -d' ' -f3 "$work/containerd.rounds" | paste -sd,)],
+   "disk_kib": [$(cut -d' ' -f4 "$work/containerd.rounds" | paste -sd,)]},
+ "wall_ratio": $ratio}
+JSON
+fi
