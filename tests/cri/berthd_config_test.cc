@@ -192,5 +192,34 @@ TEST(LoadConfigFileTest, ReadsFile) {
   EXPECT_TRUE(RemoveAll(dir_template).ok());
 }
 
+TEST(ParseConfigTest, RegistrySettings) {
+  absl::StatusOr<Config> defaults = ParseConfig("", "test.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->image.registry_config_dir, "/etc/berth/certs.d");
+  EXPECT_EQ(defaults->image.pull_progress_timeout_seconds, 300);
+
+  absl::StatusOr<Config> config = ParseConfig(
+      "[image]\nregistry_config_dir = \"/srv/certs.d\"\npull_progress_timeout_seconds = 30\n",
+      "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->image.registry_config_dir, "/srv/certs.d");
+  EXPECT_EQ(config->image.pull_progress_timeout_seconds, 30);
+  ResolveBinaryPaths("/usr/local/bin", *config);
+  EXPECT_TRUE(ValidateConfig(*config).ok()) << ValidateConfig(*config);
+
+  Config relative = *config;
+  relative.image.registry_config_dir = "certs.d";
+  absl::Status status = ValidateConfig(relative);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("image.registry_config_dir"), absl::string_view::npos);
+
+  Config zero = *config;
+  zero.image.pull_progress_timeout_seconds = 0;
+  status = ValidateConfig(zero);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("image.pull_progress_timeout_seconds"),
+            absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace berth::berthd

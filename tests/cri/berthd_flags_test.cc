@@ -51,5 +51,13 @@ TEST(ApplyFlagsTest, OverridesOnlyGivenFlags) {
   EXPECT_EQ(config.daemon.log_level, "warn");
 }
 
+TEST(ApplyFlagsTest, RegistryConfigDir) {
+  absl::StatusOr<Flags> flags = ParseFlags({"--registry-config-dir", "/srv/certs.d"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  Config config;
+  ApplyFlags(*flags, config);
+  EXPECT_EQ(config.image.registry_config_dir, "/srv/certs.d");
+}
+
 }  // namespace
 }  // namespace berth::berthd
