@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 #include "base/status.h"
 #include "cri/pod_backend.h"
 #include "cri/validate.h"
@@ -136,6 +137,15 @@ absl::StatusOr<v1::ContainerStatusResponse> PodBackend::ContainerStatus(
   *status->mutable_annotations() = record.config.annotations();
   *status->mutable_mounts() = record.config.mounts();
   status->set_log_path(record.log_path);
+  *status->mutable_resources()->mutable_linux() = record.config.linux().resources();
+  absl::StatusOr<runtime::Spec> spec = runtime::ReadSpecFile(JoinPath(record.dir, "config.json"));
+  if (spec.ok()) {
+    const runtime::User& user = spec->process.user;
+    v1::LinuxContainerUser* linux_user = status->mutable_user()->mutable_linux();
+    linux_user->set_uid(user.uid);
+    linux_user->set_gid(user.gid);
+    for (uint32_t gid : user.additional_gids) linux_user->add_supplemental_groups(gid);
+  }
   if (request.verbose()) {
     nlohmann::json info = {{"sandboxID", record.sandbox_id},
                            {"pid", state.pid},
@@ -151,6 +161,14 @@ absl::StatusOr<v1::ReopenContainerLogResponse> PodBackend::ReopenContainerLog(
   BERTH_RETURN_IF_ERROR(ValidateId(request.container_id(), "container_id"));
   BERTH_RETURN_IF_ERROR(pods_->ReopenContainerLog(request.container_id()));
   return v1::ReopenContainerLogResponse();
+}
+
+absl::StatusOr<v1::UpdateContainerResourcesResponse> PodBackend::UpdateContainerResources(
+    const v1::UpdateContainerResourcesRequest& request) {
+  BERTH_RETURN_IF_ERROR(ValidateId(request.container_id(), "container_id"));
+  BERTH_RETURN_IF_ERROR(ValidateUpdatedResources(request.linux()));
+  BERTH_RETURN_IF_ERROR(pods_->UpdateContainerResources(request.container_id(), request.linux()));
+  return v1::UpdateContainerResourcesResponse();
 }
 
 absl::StatusOr<v1::ExecSyncResponse> PodBackend::ExecSync(const v1::ExecSyncRequest& request) {

@@ -41,6 +41,8 @@ class PodBackend : public RuntimeBackend {
       const ::runtime::v1::ReopenContainerLogRequest& request) override;
   absl::StatusOr<::runtime::v1::ExecSyncResponse> ExecSync(
       const ::runtime::v1::ExecSyncRequest& request) override;
+  absl::StatusOr<::runtime::v1::UpdateContainerResourcesResponse> UpdateContainerResources(
+      const ::runtime::v1::UpdateContainerResourcesRequest& request) override;
 
  private:
   pod::PodManager* pods_;

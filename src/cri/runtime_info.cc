@@ -30,13 +30,15 @@ runtime::v1::StatusResponse MakeStatusResponse(const NetworkCondition& network) 
 
   // The kubelet reads per-handler features from this list; the default handler is "".
   response.add_runtime_handlers()->mutable_features();
-  response.mutable_features();
+  // ContainerUser honours supplemental_groups_policy Strict and reports the groups in
+  // ContainerStatus.user.
+  response.mutable_features()->set_supplemental_groups_policy(true);
   return response;
 }
 
-runtime::v1::RuntimeConfigResponse MakeRuntimeConfigResponse() {
+runtime::v1::RuntimeConfigResponse MakeRuntimeConfigResponse(runtime::v1::CgroupDriver driver) {
   runtime::v1::RuntimeConfigResponse response;
-  response.mutable_linux()->set_cgroup_driver(runtime::v1::CGROUPFS);
+  response.mutable_linux()->set_cgroup_driver(driver);
   return response;
 }
 

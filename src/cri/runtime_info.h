@@ -31,7 +31,8 @@ runtime::v1::VersionResponse MakeVersionResponse();
 // optional features; no verbose info.
 runtime::v1::StatusResponse MakeStatusResponse(const NetworkCondition& network);
 
-// RuntimeConfig: Berth drives cgroups through cgroupfs.
-runtime::v1::RuntimeConfigResponse MakeRuntimeConfigResponse();
+// RuntimeConfig: the cgroup driver Berth is configured with (cgroupfs unless told otherwise).
+runtime::v1::RuntimeConfigResponse MakeRuntimeConfigResponse(
+    runtime::v1::CgroupDriver driver = runtime::v1::CGROUPFS);
 
 }  // namespace berth::cri

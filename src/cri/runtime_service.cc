@@ -5,8 +5,12 @@
 namespace berth::cri {
 
 RuntimeServiceImpl::RuntimeServiceImpl(RuntimeBackend& backend, const ServingState& state,
-                                       std::function<NetworkCondition()> network_condition)
-    : backend_(backend), state_(state), network_condition_(std::move(network_condition)) {}
+                                       std::function<NetworkCondition()> network_condition,
+                                       runtime::v1::CgroupDriver cgroup_driver)
+    : backend_(backend),
+      state_(state),
+      network_condition_(std::move(network_condition)),
+      cgroup_driver_(cgroup_driver) {}
 
 // Each method hands its request to the backend method of the same name through the wrapper.
 #define BERTH_RUNTIME_UNARY(Rpc, Request, Response, Kind)                                 \
@@ -122,9 +126,9 @@ grpc::Status RuntimeServiceImpl::RuntimeConfig(grpc::ServerContext* context,
                                                runtime::v1::RuntimeConfigResponse* response) {
   static constexpr RpcInfo kRpc{"runtime.v1.RuntimeService/RuntimeConfig", RpcKind::kRead};
   return ServeUnary(kRpc, state_, context, *request, response,
-                    [](const runtime::v1::RuntimeConfigRequest&)
+                    [this](const runtime::v1::RuntimeConfigRequest&)
                         -> absl::StatusOr<runtime::v1::RuntimeConfigResponse> {
-                      return MakeRuntimeConfigResponse();
+                      return MakeRuntimeConfigResponse(cgroup_driver_);
                     });
 }
 

@@ -16,8 +16,10 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::Service {
  public:
   // `backend` and `state` must outlive the service. `network_condition` is asked on every
   // Status call; when empty, NetworkReady is reported false.
+  // `cgroup_driver` is what RuntimeConfig reports.
   RuntimeServiceImpl(RuntimeBackend& backend, const ServingState& state,
-                     std::function<NetworkCondition()> network_condition);
+                     std::function<NetworkCondition()> network_condition,
+                     runtime::v1::CgroupDriver cgroup_driver = runtime::v1::CGROUPFS);
 
   grpc::Status Version(grpc::ServerContext* context, const runtime::v1::VersionRequest* request,
                        runtime::v1::VersionResponse* response) override;
@@ -130,6 +132,7 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::Service {
   RuntimeBackend& backend_;
   const ServingState& state_;
   std::function<NetworkCondition()> network_condition_;
+  runtime::v1::CgroupDriver cgroup_driver_;
 };
 
 }  // namespace berth::cri

@@ -2,6 +2,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "pod/resources_spec.h"
+#include "pod/user_spec.h"
+#include "runtime/linux/cgroups_systemd.h"
+#include "runtime/linux/sysctl.h"
 
 namespace berth::cri {
 namespace {
@@ -52,6 +56,53 @@ std::string LegacyAppArmor(const ::runtime::v1::LinuxContainerSecurityContext& s
 }
 #pragma GCC diagnostic pop
 
+// Sysctls and user ids of a pod, checked before anything is made; see runtime/linux/sysctl.h
+// and pod/user_spec.h for the rules.
+absl::Status ValidatePodUserAndSysctls(const ::runtime::v1::LinuxPodSandboxConfig& linux) {
+  for (const auto& [key, value] : linux.sysctls()) {
+    BERTH_RETURN_IF_ERROR(Annotate(runtime::CheckSysctl(key, value), "config.linux.sysctls"));
+    if (runtime::SysctlNamespaceType(key).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config.linux.sysctls: \"", key,
+          "\" is not namespaced, so setting it would change the host; only net.*, kernel.shm*, "
+          "kernel.msg*, kernel.sem and fs.mqueue.* are allowed"));
+    }
+  }
+  // TODO: user namespaces (uid/gid mappings, idmapped or chowned layers) are not implemented;
+  // running such a pod without one would give it more privilege than it asked for.
+  // NamespaceMode POD is 0, so only a present userns_options asks for a user namespace.
+  const auto& namespaces = linux.security_context().namespace_options();
+  if (namespaces.has_userns_options() &&
+      namespaces.userns_options().mode() == ::runtime::v1::POD) {
+    return absl::UnimplementedError(
+        "config.linux.security_context.namespace_options.userns_options: user namespaces are not "
+        "supported by berth yet (RuntimeHandlerFeatures.user_namespaces is false)");
+  }
+  return Annotate(pod::CheckPodUserIds(linux.security_context()), "config.linux");
+}
+
+// Resources and user ids of a container.
+absl::Status ValidateContainerResources(const ::runtime::v1::LinuxContainerConfig& linux) {
+  BERTH_RETURN_IF_ERROR(
+      Annotate(pod::ValidateCriResources(linux.resources()), "config.linux"));
+  const auto& security = linux.security_context();
+  if (security.has_run_as_user()) {
+    BERTH_RETURN_IF_ERROR(Annotate(
+        pod::CheckId(security.run_as_user().value(), "run_as_user").status(),
+        "config.linux.security_context"));
+  }
+  if (security.has_run_as_group()) {
+    BERTH_RETURN_IF_ERROR(Annotate(
+        pod::CheckId(security.run_as_group().value(), "run_as_group").status(),
+        "config.linux.security_context"));
+  }
+  for (int64_t gid : security.supplemental_groups()) {
+    BERTH_RETURN_IF_ERROR(Annotate(pod::CheckId(gid, "supplemental_groups").status(),
+                                   "config.linux.security_context"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidatePodSandboxConfig(const ::runtime::v1::PodSandboxConfig& config) {
@@ -74,11 +125,17 @@ absl::Status ValidatePodSandboxConfig(const ::runtime::v1::PodSandboxConfig& con
       sandbox_security.has_apparmor() ? &sandbox_security.apparmor() : nullptr, "",
       "config.linux.security_context.apparmor"));
   const std::string& parent = config.linux().cgroup_parent();
-  if (!parent.empty() && (parent.front() != '/' || parent.find("..") != std::string::npos)) {
+  if (runtime::IsSystemdCgroupsPath(parent)) {
+    // The systemd driver's kubelet names the pod's slice, e.g. "kubepods-pod12.slice".
+    BERTH_RETURN_IF_ERROR(
+        Annotate(runtime::ExpandSystemdSlice(parent).status(), "config.linux.cgroup_parent"));
+  } else if (!parent.empty() &&
+             (parent.front() != '/' || parent.find("..") != std::string::npos)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "config.linux.cgroup_parent \"", parent, "\" must be an absolute path without \"..\""));
+        "config.linux.cgroup_parent \"", parent,
+        "\" must be an absolute path without \"..\" or a systemd slice name"));
   }
-  return absl::OkStatus();
+  return ValidatePodUserAndSysctls(config.linux());
 }
 
 absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& config) {
@@ -100,10 +157,15 @@ absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& confi
   BERTH_RETURN_IF_ERROR(CheckNoProfile(security.has_apparmor() ? &security.apparmor() : nullptr,
                                        LegacyAppArmor(security),
                                        "config.linux.security_context.apparmor"));
+  BERTH_RETURN_IF_ERROR(ValidateContainerResources(config.linux()));
   if (config.tty()) {
     return absl::UnimplementedError("config.tty: containers with a terminal are not supported yet");
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateUpdatedResources(const ::runtime::v1::LinuxContainerResources& resources) {
+  return Annotate(pod::ValidateCriResources(resources), "linux");
 }
 
 absl::Status ValidateRuntimeHandler(const std::string& handler) {

@@ -10,6 +10,10 @@
 namespace berth::cri {
 
 absl::Status ValidatePodSandboxConfig(const ::runtime::v1::PodSandboxConfig& config);
+
+// Checks the resources of an UpdateContainerResources request (see pod::ValidateCriResources).
+absl::Status ValidateUpdatedResources(const ::runtime::v1::LinuxContainerResources& resources);
+
 absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& config);
 
 // Checks that `handler` names a runtime handler Berth has: only the default one, "", so far.

@@ -99,6 +99,13 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
   request.spec = std::move(spec);
   request.rootfs_mount = BuildRootfsOverlay(defaults.layer_dirs, upper, work);
   request.log_path = record.log_path;
+  const auto& namespaces = config.linux().security_context().namespace_options();
+  if (namespaces.pid() == ::runtime::v1::TARGET) {
+    BERTH_ASSIGN_OR_RETURN(std::string target, TargetPidNamespace(sandbox_id, namespaces.target_id()));
+    for (runtime::Namespace& ns : spec.linux.namespaces) {
+      if (ns.type == "pid") ns.path = target;
+    }
+  }
   auto created = runtime_->Create(request);
   if (!created.ok()) return Annotate(created.status(), "create container");
   cleanup.Push("delete container " + record.id, [this, id = record.id] {

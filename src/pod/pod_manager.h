@@ -33,7 +33,9 @@ struct PodManagerOptions {
   std::string root;          // persistent root: sandboxes/ and containers/ go below it
   std::string state;         // volatile root: netns/ goes below it
   std::string pause_binary;  // path of berth-pause on the host
-  std::string default_cgroup_parent = "/berth";  // parent of pod cgroups when CRI gives none
+  // Parent of pod cgroups when CRI gives none: a cgroupfs path, whose pods get "<parent>/<id>",
+  // or a systemd slice such as "berth.slice", whose pods get the slice "berth-<id>.slice".
+  std::string default_cgroup_parent = "/berth";
   // Pod networking; null, or a configuration directory without any file, gives pods a
   // loopback-only network namespace. Must outlive the manager.
   network::CniManager* cni = nullptr;
@@ -91,6 +93,14 @@ class PodManager {
   absl::Status ReopenContainerLog(const std::string& id);
   absl::StatusOr<ExecOutput> ExecSync(const std::string& id, const std::vector<std::string>& cmd,
                                       absl::Duration timeout);
+  // Writes new limits to the cgroup of a created or running container, then stores them in its
+  // spec and record, so ContainerStatus reports them. A stopped container is FailedPrecondition.
+  absl::Status UpdateContainerResources(const std::string& id,
+                                        const ::runtime::v1::LinuxContainerResources& resources);
+  // Returns the pid namespace file (/proc/<pid>/ns/pid) of running container `target_id`, which
+  // must belong to sandbox `sandbox_id`; for the TARGET pid mode.
+  absl::StatusOr<std::string> TargetPidNamespace(const std::string& sandbox_id,
+                                                 const std::string& target_id);
 
  private:
   PodManager(PodManagerOptions options, image::ImageStore* images, runtime::Runtime* runtime);

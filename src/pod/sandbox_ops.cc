@@ -16,6 +16,7 @@
 #include "pod/spec_builder.h"
 #include "pod/pod_cgroup.h"
 
+#include "runtime/linux/cgroups_systemd.h"
 namespace berth::pod {
 namespace {
 
@@ -124,7 +125,12 @@ absl::Status PodManager::UpdatePodCidr(const std::string& cidr) {
 absl::Status PodManager::MakeSandboxCgroupParent(SandboxRecord& record) {
   const std::string& requested = record.config.linux().cgroup_parent();
   if (requested.empty()) {
-    record.cgroup_parent = JoinPath(options_.default_cgroup_parent, record.id);
+    const std::string& base = options_.default_cgroup_parent;
+    if (runtime::IsSystemdCgroupsPath(base)) {
+      record.cgroup_parent = absl::StrCat(base.substr(0, base.size() - 6), "-", record.id, ".slice");
+    } else {
+      record.cgroup_parent = JoinPath(base, record.id);
+    }
     record.owns_cgroup_parent = true;
   } else {
     record.cgroup_parent = requested;

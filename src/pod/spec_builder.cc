@@ -14,6 +14,9 @@
 #include "base/file.h"
 #include "base/status.h"
 #include "pod/process_merge.h"
+#include "pod/resources_spec.h"
+#include "pod/user_spec.h"
+#include "runtime/linux/cgroups_systemd.h"
 
 namespace berth::pod {
 namespace {
@@ -46,46 +49,13 @@ std::string PauseNamespacePath(const SandboxRecord& sandbox, const std::string& 
   return absl::StrCat("/proc/", sandbox.pause_pid, "/ns/", type);
 }
 
+// Below a systemd slice, each process gets the scope "berth-<id>.scope", as the kubelet's
+// systemd driver expects ("slice:prefix:name"); below a cgroupfs path, a folder named by id.
 std::string CgroupPath(const SandboxRecord& sandbox, const std::string& id) {
+  if (runtime::IsSystemdCgroupsPath(sandbox.cgroup_parent)) {
+    return absl::StrCat(sandbox.cgroup_parent, ":berth:", id);
+  }
   return JoinPath(sandbox.cgroup_parent, id);
-}
-
-// Looks `name` up in the colon-separated database file `file` (passwd or group) of the image
-// layers, top layer first, and returns the fields of the matching line.
-absl::StatusOr<std::vector<std::string>> LookUpInImage(const std::vector<std::string>& layer_dirs,
-                                                       const std::string& file,
-                                                       const std::string& name) {
-  for (auto layer = layer_dirs.rbegin(); layer != layer_dirs.rend(); ++layer) {
-    auto text = ReadFile(JoinPath(*layer, file));
-    if (!text.ok()) continue;
-    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-      std::vector<std::string> fields = absl::StrSplit(line, ':');
-      if (fields.size() >= 3 && fields[0] == name) return fields;
-    }
-    // The top-most layer holding the file decides, as it hides the ones below it.
-    break;
-  }
-  return absl::NotFoundError(absl::StrCat("no entry \"", name, "\" in the image's ", file));
-}
-
-// Returns the primary gid of the passwd entry with uid `uid` in the image, or NotFound.
-absl::StatusOr<uint32_t> LookUpUidInImage(const std::vector<std::string>& layer_dirs,
-                                          uint32_t uid) {
-  for (auto layer = layer_dirs.rbegin(); layer != layer_dirs.rend(); ++layer) {
-    auto text = ReadFile(JoinPath(*layer, "etc/passwd"));
-    if (!text.ok()) continue;
-    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-      std::vector<std::string> fields = absl::StrSplit(line, ':');
-      uint32_t entry_uid = 0;
-      uint32_t entry_gid = 0;
-      if (fields.size() >= 4 && absl::SimpleAtoi(fields[2], &entry_uid) && entry_uid == uid &&
-          absl::SimpleAtoi(fields[3], &entry_gid)) {
-        return entry_gid;
-      }
-    }
-    break;
-  }
-  return absl::NotFoundError(absl::StrCat("no passwd entry with uid ", uid, " in the image"));
 }
 
 absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConfig& config) {
@@ -149,21 +119,7 @@ void AddPodFileMounts(runtime::Spec& spec, const SandboxPaths& paths,
 
 absl::Status ApplyUser(runtime::Spec& spec, const ::runtime::v1::LinuxContainerSecurityContext& sc,
                        const ImageDefaults& image) {
-  std::string user = image.user;
-  if (sc.has_run_as_user()) {
-    user = std::to_string(sc.run_as_user().value());
-  } else if (!sc.run_as_username().empty()) {
-    user = sc.run_as_username();
-  }
-  auto resolved = ResolveUser(user, image.layer_dirs);
-  if (!resolved.ok()) return resolved.status();
-  spec.process.user = *std::move(resolved);
-  if (sc.has_run_as_group()) {
-    spec.process.user.gid = static_cast<uint32_t>(sc.run_as_group().value());
-  }
-  for (int64_t gid : sc.supplemental_groups()) {
-    spec.process.user.additional_gids.push_back(static_cast<uint32_t>(gid));
-  }
+  BERTH_ASSIGN_OR_RETURN(spec.process.user, ContainerUser(sc, image.user, image.layer_dirs));
   return absl::OkStatus();
 }
 
@@ -199,19 +155,8 @@ absl::Status ApplyCapabilities(runtime::Spec& spec,
 }
 
 void ApplyResources(runtime::Spec& spec, const ::runtime::v1::LinuxContainerResources& resources) {
-  if (resources.memory_limit_in_bytes() > 0) {
-    spec.linux.resources.memory.limit = resources.memory_limit_in_bytes();
-  }
-  if (resources.cpu_shares() > 0) {
-    spec.linux.resources.cpu.shares = static_cast<uint64_t>(resources.cpu_shares());
-  }
-  if (resources.cpu_quota() != 0) spec.linux.resources.cpu.quota = resources.cpu_quota();
-  if (resources.cpu_period() > 0) {
-    spec.linux.resources.cpu.period = static_cast<uint64_t>(resources.cpu_period());
-  }
-  if (resources.oom_score_adj() != 0) {
-    spec.process.oom_score_adj = static_cast<int>(resources.oom_score_adj());
-  }
+  spec.linux.resources = ResourcesFromCri(resources);
+  spec.process.oom_score_adj = OomScoreAdjFromCri(resources);
 }
 
 }  // namespace
@@ -320,8 +265,7 @@ absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id
       SetNamespace(spec, "pid", PauseNamespacePath(sandbox, "pid"));
       break;
     case ::runtime::v1::TARGET:
-      return absl::UnimplementedError(
-          "namespace_options.pid TARGET is not supported yet");
+      break;  // PodManager sets the target container's namespace path: the builder has no pid
     default:
       break;  // CONTAINER: a new PID namespace, as in the base spec
   }
@@ -340,45 +284,6 @@ runtime::Mount BuildRootfsOverlay(const std::vector<std::string>& layer_dirs,
                         {absl::StrCat("lowerdir=", absl::StrJoin(lower, ":")),
                          absl::StrCat("upperdir=", upper_dir),
                          absl::StrCat("workdir=", work_dir)}};
-}
-
-absl::StatusOr<runtime::User> ResolveUser(const std::string& user,
-                                          const std::vector<std::string>& layer_dirs) {
-  runtime::User result;
-  if (user.empty()) return result;
-  std::vector<std::string> parts = absl::StrSplit(user, absl::MaxSplits(':', 1));
-  const std::string& name = parts[0];
-  std::string group = parts.size() > 1 ? parts[1] : "";
-
-  uint32_t number = 0;
-  if (absl::SimpleAtoi(name, &number)) {
-    // A numeric uid needs no passwd entry. When the image has one, its primary group is the
-    // default gid, as in containerd; otherwise the gid is 0 unless the spec names one.
-    result.uid = number;
-    auto entry = LookUpUidInImage(layer_dirs, number);
-    if (entry.ok()) result.gid = *entry;
-  } else {
-    auto entry = LookUpInImage(layer_dirs, "etc/passwd", name);
-    if (!entry.ok()) return entry.status();
-    if (entry->size() < 4 || !absl::SimpleAtoi((*entry)[2], &result.uid) ||
-        !absl::SimpleAtoi((*entry)[3], &result.gid)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("malformed /etc/passwd entry for user \"", name, "\" in the image"));
-    }
-  }
-  if (!group.empty()) {
-    if (absl::SimpleAtoi(group, &number)) {
-      result.gid = number;
-    } else {
-      auto entry = LookUpInImage(layer_dirs, "etc/group", group);
-      if (!entry.ok()) return entry.status();
-      if (!absl::SimpleAtoi((*entry)[2], &result.gid)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("malformed /etc/group entry for group \"", group, "\" in the image"));
-      }
-    }
-  }
-  return result;
 }
 
 }  // namespace berth::pod

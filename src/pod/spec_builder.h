@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "pod/records.h"
+#include "pod/user_spec.h"
 #include "runtime/spec.h"
 #include "runtime/v1/api.pb.h"
 
@@ -54,11 +55,5 @@ absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id
 // (top layer first, as overlayfs wants) and the container's own upper and work directories.
 runtime::Mount BuildRootfsOverlay(const std::vector<std::string>& layer_dirs,
                                   const std::string& upper_dir, const std::string& work_dir);
-
-// Resolves an image or CRI user spec ("1000", "1000:1000", "app", "app:staff") to numeric ids,
-// reading /etc/passwd and /etc/group from the image layers (top layer first) for names.
-// An unknown name is NotFound naming it.
-absl::StatusOr<runtime::User> ResolveUser(const std::string& user,
-                                          const std::vector<std::string>& layer_dirs);
 
 }  // namespace berth::pod

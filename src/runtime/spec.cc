@@ -128,6 +128,7 @@ absl::StatusOr<Resources> ParseResources(const json& obj, const std::string& whe
   if (memory != nullptr) {
     BERTH_RETURN_IF_ERROR(Get(*memory, where + "memory.", "limit", &resources.memory.limit));
   }
+    BERTH_RETURN_IF_ERROR(Get(*memory, where + "memory.", "swap", &resources.memory.swap));
   BERTH_ASSIGN_OR_RETURN(const json* cpu, Child(obj, where, "cpu"));
   if (cpu != nullptr) {
     std::string at = where + "cpu.";
@@ -135,11 +136,26 @@ absl::StatusOr<Resources> ParseResources(const json& obj, const std::string& whe
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "quota", &resources.cpu.quota));
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "period", &resources.cpu.period));
   }
+    BERTH_RETURN_IF_ERROR(Get(*cpu, at, "cpus", &resources.cpu.cpus));
+    BERTH_RETURN_IF_ERROR(Get(*cpu, at, "mems", &resources.cpu.mems));
   BERTH_ASSIGN_OR_RETURN(const json* pids, Child(obj, where, "pids"));
   if (pids != nullptr) {
     BERTH_RETURN_IF_ERROR(Get(*pids, where + "pids.", "limit", &resources.pids.limit));
   }
   return resources;
+  auto hugepages = obj.find("hugepageLimits");
+  if (hugepages != obj.end() && !hugepages->is_null()) {
+    if (!hugepages->is_array()) return BadMember(where, "hugepageLimits", "must be an array");
+    for (size_t i = 0; i < hugepages->size(); ++i) {
+      std::string at = absl::StrCat(where, "hugepageLimits[", i, "].");
+      BERTH_RETURN_IF_ERROR(ExpectObject((*hugepages)[i], at));
+      HugepageLimit limit;
+      BERTH_RETURN_IF_ERROR(Get((*hugepages)[i], at, "pageSize", &limit.page_size));
+      BERTH_RETURN_IF_ERROR(Get((*hugepages)[i], at, "limit", &limit.limit));
+      resources.hugepage_limits.push_back(std::move(limit));
+    }
+  }
+  BERTH_RETURN_IF_ERROR(Get(obj, where, "unified", &resources.unified));
 }
 
 absl::StatusOr<Device> ParseDevice(const json& obj, const std::string& where) {
@@ -211,6 +227,13 @@ json ResourcesToJson(const Resources& resources) {
   return out;
 }
 
+  if (resources.memory.swap) out["memory"]["swap"] = *resources.memory.swap;
+  if (!resources.cpu.cpus.empty()) out["cpu"]["cpus"] = resources.cpu.cpus;
+  if (!resources.cpu.mems.empty()) out["cpu"]["mems"] = resources.cpu.mems;
+  for (const HugepageLimit& limit : resources.hugepage_limits) {
+    out["hugepageLimits"].push_back({{"pageSize", limit.page_size}, {"limit", limit.limit}});
+  }
+  if (!resources.unified.empty()) out["unified"] = resources.unified;
 json DeviceToJson(const Device& device) {
   json out = {{"path", device.path},
               {"type", device.type},

@@ -86,19 +86,29 @@ struct Device {
 // linux.resources: the subset Berth applies.
 struct MemoryResources {
   std::optional<int64_t> limit;  // bytes
+  std::optional<int64_t> swap;   // memory plus swap in bytes, as v1 memsw counts; -1 unlimited
 };
 struct CpuResources {
   std::optional<uint64_t> shares;  // relative weight, 2..262144
   std::optional<int64_t> quota;    // microseconds per period; -1 means no limit
   std::optional<uint64_t> period;  // microseconds
+  std::string cpus;                // cpuset, e.g. "0-2,4"; empty: inherited
+  std::string mems;                // memory nodes, same syntax
 };
 struct PidsResources {
   std::optional<int64_t> limit;  // -1 or 0 means no limit
+};
+// hugepageLimits entry: pageSize as the kernel names it in hugetlb files ("2MB", "1GB").
+struct HugepageLimit {
+  std::string page_size;  // pageSize
+  uint64_t limit = 0;     // bytes
 };
 struct Resources {
   MemoryResources memory;
   CpuResources cpu;
   PidsResources pids;
+  std::vector<HugepageLimit> hugepage_limits;   // hugepageLimits
+  std::map<std::string, std::string> unified;  // cgroup v2 file name -> value
 };
 
 struct Linux {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "runtime/spec.h"
+#include "runtime/linux/sysctl.h"
 
 namespace berth::runtime {
 namespace {
@@ -28,24 +29,12 @@ absl::Status Invalid(const std::string& detail) {
   return absl::InvalidArgumentError(absl::StrCat("OCI spec: ", detail));
 }
 
-// A sysctl is written inside the container, but only namespaced ones stay there: any other would
-// change the host. Returns the namespace type a key belongs to, or "" when it has none.
-std::string SysctlNamespace(const std::string& key) {
-  static const std::set<std::string> ipc_keys = {
-      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
-  if (ipc_keys.contains(key) || absl::StartsWith(key, "fs.mqueue.")) return "ipc";
-  if (absl::StartsWith(key, "net.")) return "network";
-  if (key == "kernel.hostname" || key == "kernel.domainname") return "uts";
-  return "";
-}
-
 absl::Status ValidateSysctls(const Spec& spec) {
   for (const auto& [key, value] : spec.linux.sysctl) {
-    if (key.empty() || absl::StrContains(key, "..") || absl::StartsWith(key, "/")) {
-      return Invalid(absl::StrCat("linux.sysctl: invalid key \"", key, "\""));
-    }
-    std::string type = SysctlNamespace(key);
+    absl::Status checked = CheckSysctl(key, value);
+    if (!checked.ok()) return Invalid(absl::StrCat("linux.sysctl: ", checked.message()));
+    // Only namespaced sysctls stay inside the container: any other would change the host.
+    std::string type = SysctlNamespaceType(key);
     if (type.empty()) {
       return Invalid(absl::StrCat("linux.sysctl: \"", key,
                                   "\" is not namespaced, so setting it would change the host"));

@@ -108,7 +108,8 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
         {"keep_layer_blobs", BoolField(config.image.keep_layer_blobs, origin)}}},
       {"runtime",
        {{"shim_path", StringField(config.runtime.shim_path, origin)},
-        {"pause_path", StringField(config.runtime.pause_path, origin)}}},
+        {"pause_path", StringField(config.runtime.pause_path, origin)},
+        {"cgroup_driver", StringField(config.runtime.cgroup_driver, origin)}}},
       {"network",
        {{"conf_dir", StringField(config.network.conf_dir, origin)},
         {"bin_dirs", StringListField(config.network.bin_dirs, origin)}}},
@@ -238,6 +239,11 @@ absl::Status ValidateConfig(const Config& config) {
 
   if (config.image.pull_progress_timeout_seconds < 1 ||
       config.image.pull_progress_timeout_seconds > 86400) {
+  if (config.runtime.cgroup_driver != "cgroupfs" && config.runtime.cgroup_driver != "systemd") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "runtime.cgroup_driver must be \"cgroupfs\" or \"systemd\", got \"",
+        config.runtime.cgroup_driver, "\""));
+  }
     return absl::InvalidArgumentError(
         absl::StrCat("image.pull_progress_timeout_seconds must be in 1..86400, got ",
                      config.image.pull_progress_timeout_seconds));

@@ -79,8 +79,9 @@ absl::Status Daemon::Start() {
   BERTH_RETURN_IF_ERROR(PrepareFolders());
   BERTH_RETURN_IF_ERROR(BuildBackends());
 
-  runtime_service_ =
-      std::make_unique<cri::RuntimeServiceImpl>(*runtime_backend_, serving_, network_condition_);
+  runtime_service_ = std::make_unique<cri::RuntimeServiceImpl>(
+      *runtime_backend_, serving_, network_condition_,
+      config_.runtime.cgroup_driver == "systemd" ? ::runtime::v1::SYSTEMD : ::runtime::v1::CGROUPFS);
   image_service_ = std::make_unique<cri::ImageServiceImpl>(*image_backend_, serving_);
 
   BERTH_RETURN_IF_ERROR(PrepareSocket());
@@ -163,6 +164,7 @@ absl::Status Daemon::BuildBackends() {
   pod_options.root = config_.daemon.root;
   pod_options.state = config_.daemon.state;
   pod_options.pause_binary = config_.runtime.pause_path;
+  if (config_.runtime.cgroup_driver == "systemd") pod_options.default_cgroup_parent = "berth.slice";
   BERTH_ASSIGN_OR_RETURN(pods_, pod::PodManager::Open(std::move(pod_options), image_store_.get(),
                                                       container_runtime_.get()));
 

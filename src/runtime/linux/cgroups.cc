@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/status.h"
+#include "runtime/linux/cgroups_systemd.h"
 
 namespace berth::runtime {
 namespace {
@@ -67,69 +68,6 @@ bool HasController(const CgroupDir& dir, const std::string& controller) {
          dir.controllers.end();
 }
 
-// Converts v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000), mapping both ends onto each
-// other.
-uint64_t SharesToWeight(uint64_t shares) {
-  shares = std::clamp<uint64_t>(shares, 2, 262144);
-  return 1 + ((shares - 2) * 9999) / 262142;
-}
-
-void PlanV1(const std::vector<CgroupDir>& dirs, const Resources& resources,
-            const std::vector<Device>& devices, std::vector<CgroupWrite>* writes) {
-  for (const CgroupDir& dir : dirs) {
-    if (dir.unified) continue;
-    auto file = [&](const char* name) { return JoinPath(dir.path, name); };
-    if (HasController(dir, "memory") && resources.memory.limit) {
-      writes->push_back({file("memory.limit_in_bytes"), absl::StrCat(*resources.memory.limit)});
-    }
-    if (HasController(dir, "cpu")) {
-      const CpuResources& cpu = resources.cpu;
-      if (cpu.shares) writes->push_back({file("cpu.shares"), absl::StrCat(*cpu.shares)});
-      // The kernel checks the quota against the current period, so the period goes first.
-      if (cpu.period) writes->push_back({file("cpu.cfs_period_us"), absl::StrCat(*cpu.period)});
-      if (cpu.quota) writes->push_back({file("cpu.cfs_quota_us"), absl::StrCat(*cpu.quota)});
-    }
-    if (HasController(dir, "pids") && resources.pids.limit) {
-      int64_t limit = *resources.pids.limit;
-      writes->push_back({file("pids.max"), limit > 0 ? absl::StrCat(limit) : "max"});
-    }
-    if (HasController(dir, "devices")) {
-      writes->push_back({file("devices.deny"), "a"});
-      std::vector<std::string> allow = {"c *:* m", "b *:* m", "c 5:2 rwm", "c 136:* rwm"};
-      for (const Device& device : devices) {
-        if (device.type != "c" && device.type != "b") continue;
-        allow.push_back(absl::StrCat(device.type, " ", device.major, ":", device.minor, " rwm"));
-      }
-      for (const std::string& rule : allow) writes->push_back({file("devices.allow"), rule});
-    }
-  }
-}
-
-void PlanV2(const std::vector<CgroupDir>& dirs, const Resources& resources,
-            std::vector<CgroupWrite>* writes) {
-  for (const CgroupDir& dir : dirs) {
-    if (!dir.unified) continue;
-    auto file = [&](const char* name) { return JoinPath(dir.path, name); };
-    if (resources.memory.limit) {
-      int64_t limit = *resources.memory.limit;
-      writes->push_back({file("memory.max"), limit > 0 ? absl::StrCat(limit) : "max"});
-    }
-    if (resources.cpu.shares) {
-      writes->push_back({file("cpu.weight"), absl::StrCat(SharesToWeight(*resources.cpu.shares))});
-    }
-    if (resources.cpu.quota || resources.cpu.period) {
-      int64_t quota = resources.cpu.quota.value_or(-1);
-      uint64_t period = resources.cpu.period.value_or(100000);
-      writes->push_back(
-          {file("cpu.max"), absl::StrCat(quota > 0 ? absl::StrCat(quota) : "max", " ", period)});
-    }
-    if (resources.pids.limit) {
-      int64_t limit = *resources.pids.limit;
-      writes->push_back({file("pids.max"), limit > 0 ? absl::StrCat(limit) : "max"});
-    }
-  }
-}
-
 // A new v1 cpuset cgroup starts with empty cpus and mems and accepts no process until both are
 // set, so each level we create copies them from its parent.
 absl::Status InitCpuset(const std::string& dir) {
@@ -142,14 +80,14 @@ absl::Status InitCpuset(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// Enables the controllers Berth sets (cpu, memory, pids) for the children of `dir`, as far as
-// `dir` has them.
+// Enables the controllers Berth sets (cpu, cpuset, memory, pids, hugetlb) for the children of
+// `dir`, as far as `dir` has them. On a hybrid host that is whatever the cgroup2 mount carries.
 void EnableV2Controllers(const std::string& dir) {
   absl::StatusOr<std::string> available = ReadFile(JoinPath(dir, "cgroup.controllers"));
   if (!available.ok()) return;
   std::vector<std::string> have =
       absl::StrSplit(absl::StripAsciiWhitespace(*available), ' ', absl::SkipEmpty());
-  for (const char* controller : {"cpu", "memory", "pids"}) {
+  for (const char* controller : {"cpu", "cpuset", "memory", "pids", "hugetlb"}) {
     if (std::find(have.begin(), have.end(), controller) == have.end()) continue;
     absl::Status status =
         WriteFile(JoinPath(dir, "cgroup.subtree_control"), absl::StrCat("+", controller));
@@ -204,7 +142,8 @@ absl::StatusOr<CgroupLayout> DetectCgroupLayout() {
 }
 
 absl::StatusOr<std::vector<CgroupDir>> CgroupDirsFor(const CgroupLayout& layout,
-                                                     const std::string& cgroups_path) {
+                                                     const std::string& requested_path) {
+  BERTH_ASSIGN_OR_RETURN(std::string cgroups_path, CgroupfsPath(requested_path));
   std::vector<std::string> parts = absl::StrSplit(cgroups_path, '/', absl::SkipEmpty());
   if (parts.empty()) return absl::InvalidArgumentError("cgroupsPath is empty");
   for (const std::string& part : parts) {
@@ -231,21 +170,7 @@ absl::StatusOr<std::vector<CgroupDir>> CgroupDirsFor(const CgroupLayout& layout,
   return dirs;
 }
 
-std::vector<CgroupWrite> PlanResourceWrites(const CgroupLayout& layout,
-                                            const std::vector<CgroupDir>& dirs,
-                                            const Resources& resources,
-                                            const std::vector<Device>& devices) {
-  std::vector<CgroupWrite> writes;
-  if (layout.mode == CgroupMode::kV2) {
-    PlanV2(dirs, resources, &writes);
-  } else {
-    // On a hybrid host the cgroup2 mount carries no controller Berth sets.
-    PlanV1(dirs, resources, devices, &writes);
-  }
-  return writes;
-}
-
-absl::StatusOr<std::vector<std::string>> CreateCgroupDirs(const CgroupLayout& layout,
+absl::StatusOr<std::vector<std::string>> CreateCgroupDirs(const CgroupLayout& /*layout*/,
                                                           const std::vector<CgroupDir>& dirs) {
   std::vector<std::string> created;
   for (const CgroupDir& dir : dirs) {
@@ -257,7 +182,7 @@ absl::StatusOr<std::vector<std::string>> CreateCgroupDirs(const CgroupLayout& la
     }
     std::reverse(missing.begin(), missing.end());
     for (const std::string& level : missing) {
-      if (layout.mode == CgroupMode::kV2 && dir.unified) EnableV2Controllers(Parent(level));
+      if (dir.unified) EnableV2Controllers(Parent(level));
       if (::mkdir(level.c_str(), 0755) != 0 && errno != EEXIST) {
         return ErrnoError(errno, "mkdir", level);
       }
@@ -273,6 +198,7 @@ absl::StatusOr<std::vector<std::string>> CreateCgroupDirs(const CgroupLayout& la
 absl::Status ApplyCgroupWrites(const std::vector<CgroupWrite>& writes) {
   for (const CgroupWrite& write : writes) {
     absl::Status status = WriteFile(write.path, write.value);
+    if (!status.ok() && write.may_fail) continue;
     if (!status.ok()) return Annotate(status, absl::StrCat("set \"", write.value, "\""));
   }
   return absl::OkStatus();

@@ -42,10 +42,13 @@ struct CgroupDir {
   bool unified = false;
 };
 
-// One write of a resource file: `value` into `path`.
+// One write of a resource file: `value` into `path`. `may_fail` marks a write that is repeated
+// later in the plan and only has to succeed when the order of two limits matters (memory and
+// memory+swap, whose kernel rule is memsw >= limit at every moment).
 struct CgroupWrite {
   std::string path;
   std::string value;
+  bool may_fail = false;
 };
 
 // Parses mountinfo text into the cgroup layout. Each hierarchy is listed once (the first mount of
@@ -56,27 +59,56 @@ absl::StatusOr<CgroupLayout> ParseCgroupLayout(const std::string& mountinfo);
 absl::StatusOr<CgroupLayout> DetectCgroupLayout();
 
 // Returns the container's directory in every hierarchy for `cgroups_path` (absolute within each
-// hierarchy, e.g. "/berth/pod1/ctr1"). An empty path or one with ".." is InvalidArgument.
+// hierarchy, e.g. "/berth/pod1/ctr1", or in the systemd notation of cgroups_systemd.h, e.g.
+// "kubepods.slice:berth:ctr1"). An empty path or one with ".." is InvalidArgument.
 absl::StatusOr<std::vector<CgroupDir>> CgroupDirsFor(const CgroupLayout& layout,
                                                      const std::string& cgroups_path);
 
 // Returns the files to write for `resources` and `devices`, in order. On v1 and hybrid the limits
-// go to the v1 controllers. The devices controller denies everything, then allows the given
-// devices, /dev/ptmx and /dev/pts/*. On v2 the limits go to the unified files (cpu.weight from
-// shares, cpu.max, memory.max, pids.max).
+// go to the v1 controllers: cpu.shares, cpu.cfs_period_us then cpu.cfs_quota_us, cpuset.cpus and
+// cpuset.mems, memory.limit_in_bytes with memory.memsw.limit_in_bytes when the kernel accounts
+// swap, hugetlb.<size>.limit_in_bytes, pids.max. The devices controller denies everything, then
+// allows the given devices, /dev/ptmx and /dev/pts/*. On v2 the limits go to the unified files
+// (cpu.weight converted from shares as the kubelet does, cpu.max, cpuset.cpus, cpuset.mems,
+// memory.max, memory.swap.max, hugetlb.<size>.max, pids.max), then the `unified` keys as given.
+// On a hybrid host whose cgroup2 mount carries hugetlb (and no v1 hierarchy does), hugepage
+// limits and `unified` keys go to the cgroup2 directory.
 // NOTE: devices are not restricted on v2, because that needs an eBPF program.
 std::vector<CgroupWrite> PlanResourceWrites(const CgroupLayout& layout,
                                             const std::vector<CgroupDir>& dirs,
                                             const Resources& resources,
                                             const std::vector<Device>& devices);
 
+// The writes that change the limits of a running container: PlanResourceWrites without the
+// device rules, which stay as they were set at creation.
+std::vector<CgroupWrite> PlanResourceUpdate(const CgroupLayout& layout,
+                                            const std::vector<CgroupDir>& dirs,
+                                            const Resources& resources);
+
+// Checks values that become file names or file contents without touching the system: hugepage
+// sizes ("2MB", "1GB"), cpuset lists ("0-3,5"), and unified keys, which must name a plain
+// controller file ("memory.high"), never a path, a cgroup.* core file, or a value with a line
+// break. A unified key on a host without cgroup v2 is InvalidArgument too (checked by
+// PlanResourceWrites callers through ValidateResourcesFor).
+absl::Status ValidateResources(const Resources& resources);
+
+// ValidateResources, plus the checks that depend on the host's layout: `unified` needs a cgroup2
+// hierarchy.
+absl::Status ValidateResourcesFor(const CgroupLayout& layout, const Resources& resources);
+
+// Converts v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000) with the kubelet's linear
+// formula, so both ends map onto each other.
+uint64_t CpuSharesToWeight(uint64_t shares);
+
 // Creates every directory (and missing parents), preparing parents the way each version needs:
-// v1 cpuset copies cpuset.cpus and cpuset.mems down, v2 enables cpu, memory and pids in
-// cgroup.subtree_control. Returns the directories it created itself, deepest last.
+// v1 cpuset copies cpuset.cpus and cpuset.mems down, and every cgroup2 parent (of a v2 or a
+// hybrid host) enables cpu, cpuset, memory, pids and hugetlb in cgroup.subtree_control, as far
+// as it has them. Returns the directories it created itself, deepest last.
 absl::StatusOr<std::vector<std::string>> CreateCgroupDirs(const CgroupLayout& layout,
                                                           const std::vector<CgroupDir>& dirs);
 
-// Writes each planned value; the error names the file and the value.
+// Writes each planned value; the error names the file and the value. A write marked
+// `may_fail` that fails is skipped (see CgroupWrite).
 absl::Status ApplyCgroupWrites(const std::vector<CgroupWrite>& writes);
 
 // Moves process `pid` into every directory.

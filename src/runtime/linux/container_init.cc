@@ -8,11 +8,11 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "base/status.h"
 #include "runtime/linux/process_setup.h"
 #include "runtime/linux/rootfs.h"
 #include "runtime/linux/sync_channel.h"
+#include "runtime/linux/sysctl.h"
 #include "runtime/linux/syscalls.h"
 
 namespace berth::runtime {
@@ -29,8 +29,8 @@ void Check(const InitArgs& args, const absl::Status& status, const std::string& 
 
 absl::Status ApplySysctls(Syscalls& sys, const Spec& spec) {
   for (const auto& [key, value] : spec.linux.sysctl) {
-    std::string path = absl::StrCat("/proc/sys/", absl::StrReplaceAll(key, {{".", "/"}}));
-    BERTH_RETURN_IF_ERROR(Annotate(sys.WriteFile(path, value), absl::StrCat("sysctl ", key)));
+    BERTH_RETURN_IF_ERROR(
+        Annotate(sys.WriteFile(SysctlPath(key), value), absl::StrCat("sysctl ", key)));
   }
   return absl::OkStatus();
 }

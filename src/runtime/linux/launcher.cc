@@ -196,6 +196,7 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
 
   // The cgroup comes first, so the container process is born in it.
   BERTH_ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
+  BERTH_RETURN_IF_ERROR(ValidateResourcesFor(layout, spec.linux.resources));
   BERTH_ASSIGN_OR_RETURN(std::vector<CgroupDir> dirs,
                          CgroupDirsFor(layout, ContainerCgroupsPath(spec, request.id)));
   absl::StatusOr<std::vector<pid_t>> existing = CgroupPids(dirs);
