@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "pod/security_spec.h"
 #include "pod/resources_spec.h"
 #include "pod/user_spec.h"
 #include "runtime/linux/cgroups_systemd.h"
@@ -25,36 +26,6 @@ absl::Status CheckNamePart(const std::string& value, const char* field) {
   }
   return absl::OkStatus();
 }
-
-// Berth applies no seccomp or AppArmor profile yet, so a request for one fails instead of
-// running the workload less confined than its spec requires. "Unconfined" is honoured as is.
-absl::Status CheckNoProfile(const ::runtime::v1::SecurityProfile* profile,
-                            const std::string& legacy_path, const char* field) {
-  bool confined = profile != nullptr &&
-                  profile->profile_type() != ::runtime::v1::SecurityProfile::Unconfined;
-  bool legacy_confined = !legacy_path.empty() && legacy_path != "unconfined";
-  if (!confined && !legacy_confined) return absl::OkStatus();
-  std::string wanted = confined ? ::runtime::v1::SecurityProfile::ProfileType_Name(
-                                      profile->profile_type())
-                                : legacy_path;
-  return absl::UnimplementedError(absl::StrCat(
-      field, " profile \"", wanted, "\" is not supported by berth yet; use Unconfined"));
-}
-
-// Older kubelets send the deprecated string fields instead of SecurityProfile messages, so Berth
-// still reads them.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-std::string LegacySeccomp(const ::runtime::v1::LinuxSandboxSecurityContext& security) {
-  return security.seccomp_profile_path();
-}
-std::string LegacySeccomp(const ::runtime::v1::LinuxContainerSecurityContext& security) {
-  return security.seccomp_profile_path();
-}
-std::string LegacyAppArmor(const ::runtime::v1::LinuxContainerSecurityContext& security) {
-  return security.apparmor_profile();
-}
-#pragma GCC diagnostic pop
 
 // Sysctls and user ids of a pod, checked before anything is made; see runtime/linux/sysctl.h
 // and pod/user_spec.h for the rules.
@@ -117,13 +88,7 @@ absl::Status ValidatePodSandboxConfig(const ::runtime::v1::PodSandboxConfig& con
     return absl::InvalidArgumentError(absl::StrCat(
         "config.log_directory \"", config.log_directory(), "\" must be an absolute path"));
   }
-  const auto& sandbox_security = config.linux().security_context();
-  BERTH_RETURN_IF_ERROR(CheckNoProfile(
-      sandbox_security.has_seccomp() ? &sandbox_security.seccomp() : nullptr,
-      LegacySeccomp(sandbox_security), "config.linux.security_context.seccomp"));
-  BERTH_RETURN_IF_ERROR(CheckNoProfile(
-      sandbox_security.has_apparmor() ? &sandbox_security.apparmor() : nullptr, "",
-      "config.linux.security_context.apparmor"));
+  BERTH_RETURN_IF_ERROR(pod::ValidateSandboxProfiles(config));
   const std::string& parent = config.linux().cgroup_parent();
   if (runtime::IsSystemdCgroupsPath(parent)) {
     // The systemd driver's kubelet names the pod's slice, e.g. "kubepods-pod12.slice".
@@ -150,13 +115,7 @@ absl::Status ValidateContainerConfig(const ::runtime::v1::ContainerConfig& confi
         "config.log_path \"", log_path,
         "\" must be relative to the sandbox's log_directory and must not contain \"..\""));
   }
-  const auto& security = config.linux().security_context();
-  BERTH_RETURN_IF_ERROR(CheckNoProfile(security.has_seccomp() ? &security.seccomp() : nullptr,
-                                       LegacySeccomp(security),
-                                       "config.linux.security_context.seccomp"));
-  BERTH_RETURN_IF_ERROR(CheckNoProfile(security.has_apparmor() ? &security.apparmor() : nullptr,
-                                       LegacyAppArmor(security),
-                                       "config.linux.security_context.apparmor"));
+  BERTH_RETURN_IF_ERROR(pod::ValidateContainerProfiles(config));
   BERTH_RETURN_IF_ERROR(ValidateContainerResources(config.linux()));
   if (config.tty()) {
     return absl::UnimplementedError("config.tty: containers with a terminal are not supported yet");

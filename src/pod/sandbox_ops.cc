@@ -12,6 +12,7 @@
 #include "network/netns.h"
 #include "network/pod_files.h"
 #include "pod/pod_manager.h"
+#include "pod/security_spec.h"
 #include "pod/sandbox_network.h"
 #include "pod/spec_builder.h"
 #include "pod/pod_cgroup.h"
@@ -145,6 +146,7 @@ absl::Status PodManager::StartPause(SandboxRecord& record) {
   request.id = record.id;
   request.bundle_dir = record.dir;
   request.spec = BuildPauseSpec(record, JoinPath(record.dir, "rootfs"), options_.pause_binary);
+  BERTH_RETURN_IF_ERROR(ApplySandboxSecurity(request.spec, record.config));
   auto created = runtime_->Create(request);
   if (!created.ok()) return Annotate(created.status(), "create pause process");
   absl::Status started = runtime_->Start(record.id);

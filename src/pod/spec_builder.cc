@@ -14,6 +14,7 @@
 #include "base/file.h"
 #include "base/status.h"
 #include "pod/process_merge.h"
+#include "pod/security_spec.h"
 #include "pod/resources_spec.h"
 #include "pod/user_spec.h"
 #include "runtime/linux/cgroups_systemd.h"
@@ -123,37 +124,6 @@ absl::Status ApplyUser(runtime::Spec& spec, const ::runtime::v1::LinuxContainerS
   return absl::OkStatus();
 }
 
-absl::Status ApplyCapabilities(runtime::Spec& spec,
-                               const ::runtime::v1::LinuxContainerSecurityContext& sc) {
-  if (!spec.process.capabilities) spec.process.capabilities = runtime::Capabilities{};
-  std::vector<std::string> caps = spec.process.capabilities->bounding;
-  auto normalise = [](std::string name) {
-    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (name != "ALL" && name.rfind("CAP_", 0) != 0) name = "CAP_" + name;
-    return name;
-  };
-  for (const std::string& raw : sc.capabilities().drop_capabilities()) {
-    std::string name = normalise(raw);
-    if (name == "ALL") {
-      caps.clear();
-    } else {
-      std::erase(caps, name);
-    }
-  }
-  for (const std::string& raw : sc.capabilities().add_capabilities()) {
-    std::string name = normalise(raw);
-    if (name == "ALL") {
-      return absl::UnimplementedError(
-          "capabilities.add_capabilities \"ALL\" is not supported yet; list the capabilities");
-    }
-    if (std::find(caps.begin(), caps.end(), name) == caps.end()) caps.push_back(name);
-  }
-  spec.process.capabilities->bounding = caps;
-  spec.process.capabilities->effective = caps;
-  spec.process.capabilities->permitted = caps;
-  return absl::OkStatus();
-}
-
 void ApplyResources(runtime::Spec& spec, const ::runtime::v1::LinuxContainerResources& resources) {
   spec.linux.resources = ResourcesFromCri(resources);
   spec.process.oom_score_adj = OomScoreAdjFromCri(resources);
@@ -220,18 +190,8 @@ absl::StatusOr<runtime::Spec> BuildContainerSpec(const std::string& container_id
   spec.process.cwd = MergeWorkingDir(image.working_dir, config.working_dir());
 
   const auto& sc = config.linux().security_context();
-  if (sc.privileged()) {
-    return absl::UnimplementedError("security_context.privileged is not supported yet");
-  }
   BERTH_RETURN_IF_ERROR(ApplyUser(spec, sc, image));
-  BERTH_RETURN_IF_ERROR(ApplyCapabilities(spec, sc));
-  spec.process.no_new_privileges = sc.no_new_privs();
-  if (!sc.masked_paths().empty()) {
-    spec.linux.masked_paths.assign(sc.masked_paths().begin(), sc.masked_paths().end());
-  }
-  if (!sc.readonly_paths().empty()) {
-    spec.linux.readonly_paths.assign(sc.readonly_paths().begin(), sc.readonly_paths().end());
-  }
+  BERTH_RETURN_IF_ERROR(ApplyContainerSecurity(spec, config, sandbox));
   ApplyResources(spec, config.linux().resources());
 
   spec.root = {rootfs, sc.readonly_rootfs()};

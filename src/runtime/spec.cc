@@ -109,6 +109,7 @@ absl::StatusOr<Process> ParseProcess(const json& obj, const std::string& where) 
 
   BERTH_RETURN_IF_ERROR(Get(obj, where, "noNewPrivileges", &process.no_new_privileges));
   BERTH_RETURN_IF_ERROR(Get(obj, where, "oomScoreAdj", &process.oom_score_adj));
+  BERTH_RETURN_IF_ERROR(Get(obj, where, "apparmorProfile", &process.apparmor_profile));
   return process;
 }
 
@@ -207,7 +208,9 @@ absl::StatusOr<Linux> ParseLinux(const json& obj, const std::string& where) {
 
   BERTH_RETURN_IF_ERROR(Get(obj, where, "rootfsPropagation", &linux.rootfs_propagation));
   auto seccomp = obj.find("seccomp");
-  if (seccomp != obj.end() && !seccomp->is_null()) linux.seccomp = *seccomp;
+  if (seccomp != obj.end() && !seccomp->is_null()) {
+    BERTH_ASSIGN_OR_RETURN(linux.seccomp, SeccompFromJson(*seccomp, where + "seccomp."));
+  }
   return linux;
 }
 
@@ -266,7 +269,7 @@ json LinuxToJson(const Linux& linux) {
     out["devices"] = std::move(devices);
   }
   if (!linux.rootfs_propagation.empty()) out["rootfsPropagation"] = linux.rootfs_propagation;
-  if (linux.seccomp) out["seccomp"] = *linux.seccomp;
+  if (linux.seccomp) out["seccomp"] = SeccompToJson(*linux.seccomp);
   return out;
 }
 
@@ -299,6 +302,7 @@ json ProcessToJson(const Process& process) {
   }
   if (process.no_new_privileges) out["noNewPrivileges"] = true;
   if (process.oom_score_adj) out["oomScoreAdj"] = *process.oom_score_adj;
+  if (!process.apparmor_profile.empty()) out["apparmorProfile"] = process.apparmor_profile;
   return out;
 }
 

@@ -50,6 +50,7 @@ struct Process {
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;    // noNewPrivileges
   std::optional<int> oom_score_adj;  // oomScoreAdj
+  std::string apparmor_profile;      // apparmorProfile; empty means none
 };
 
 struct Root {
@@ -111,6 +112,32 @@ struct Resources {
   std::map<std::string, std::string> unified;  // cgroup v2 file name -> value
 };
 
+// linux.seccomp.syscalls[].args[]: compares argument `index` with `value` by `op`
+// ("SCMP_CMP_EQ", ...). For SCMP_CMP_MASKED_EQ, `value` is the mask and `value_two` the datum.
+struct SeccompArg {
+  uint32_t index = 0;
+  uint64_t value = 0;
+  uint64_t value_two = 0;  // valueTwo
+  std::string op;
+};
+
+// linux.seccomp.syscalls[]: what happens when one of `names` is called (with `args` matching).
+struct SeccompSyscall {
+  std::vector<std::string> names;
+  std::string action;                // "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", ...
+  std::optional<uint32_t> errno_ret;  // errnoRet; EPERM when absent
+  std::vector<SeccompArg> args;
+};
+
+// linux.seccomp: a filter in the OCI layout.
+struct Seccomp {
+  std::string default_action;                // defaultAction
+  std::optional<uint32_t> default_errno_ret;  // defaultErrnoRet; EPERM when absent
+  std::vector<std::string> architectures;    // "SCMP_ARCH_X86_64", ...
+  std::vector<std::string> flags;            // "SECCOMP_FILTER_FLAG_LOG", ...
+  std::vector<SeccompSyscall> syscalls;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
   std::string cgroups_path;  // cgroupsPath, relative to the root of each cgroup hierarchy
@@ -120,8 +147,7 @@ struct Linux {
   std::vector<std::string> readonly_paths;  // readonlyPaths
   std::vector<Device> devices;
   std::string rootfs_propagation;  // rootfsPropagation; empty means "rprivate"
-  // Kept only so a spec with a seccomp profile round-trips; ValidateSpec rejects it for now.
-  std::optional<nlohmann::json> seccomp;
+  std::optional<Seccomp> seccomp;  // absent: no filter
 };
 
 struct Spec {
@@ -143,14 +169,26 @@ nlohmann::json ProcessToJson(const Process& process);
 absl::StatusOr<Mount> MountFromJson(const nlohmann::json& json);
 nlohmann::json MountToJson(const Mount& mount);
 
+// Converts a seccomp filter from and to its OCI JSON form (also the form of a profile file).
+// Errors name the member, e.g. "syscalls[3].action: ...". `where` prefixes member names.
+absl::StatusOr<Seccomp> SeccompFromJson(const nlohmann::json& json, const std::string& where);
+nlohmann::json SeccompToJson(const Seccomp& seccomp);
+
+// Checks actions, operators and argument indexes of a filter without touching the system.
+absl::Status ValidateSeccomp(const Seccomp& seccomp, const std::string& where);
+
+// Reads and checks a seccomp profile file in the OCI JSON form. Errors name the file and the
+// reason (unreadable, not JSON, a bad member).
+absl::StatusOr<Seccomp> ReadSeccompFile(const std::string& path);
+
 // Reads or writes <path> (usually <bundle>/config.json). Writing is atomic.
 absl::StatusOr<Spec> ReadSpecFile(const std::string& path);
 absl::Status WriteSpecFile(const std::string& path, const Spec& spec);
 
 // Checks what the launcher can honour without touching the system: args and root present,
 // known namespace types, a new mount namespace, absolute mount destinations, only namespaced
-// sysctls (net.*, IPC and UTS keys) with their namespace, no seccomp, no terminal, no user
-// namespace. Unsupported features are Unimplemented with the field named.
+// sysctls (net.*, IPC and UTS keys) with their namespace, a well-formed seccomp filter, no
+// terminal, no user namespace. Unsupported features are Unimplemented with the field named.
 absl::Status ValidateSpec(const Spec& spec);
 
 // The mounts every container starts from: /proc, /dev (tmpfs), /dev/pts, /dev/shm, /dev/mqueue,

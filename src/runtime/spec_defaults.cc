@@ -110,7 +110,9 @@ absl::Status ValidateSpec(const Spec& spec) {
     return Invalid(absl::StrCat("process.cwd must be absolute: \"", spec.process.cwd, "\""));
   }
   if (spec.root.path.empty()) return Invalid("root.path is empty");
-  if (spec.linux.seccomp) return Unsupported("linux.seccomp");
+  if (spec.linux.seccomp) {
+    BERTH_RETURN_IF_ERROR(ValidateSeccomp(*spec.linux.seccomp, "linux.seccomp."));
+  }
   if (!KnownPropagations().contains(spec.linux.rootfs_propagation)) {
     return Unsupported(
         absl::StrCat("linux.rootfsPropagation \"", spec.linux.rootfs_propagation, "\""));

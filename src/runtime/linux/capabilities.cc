@@ -43,6 +43,18 @@ absl::Status ResolveSet(const std::vector<std::string>& names, bool needs_boundi
 
 }  // namespace
 
+std::vector<std::string> AllCapabilityNames() {
+  std::vector<std::string> names;
+  int max_bits = static_cast<int>(cap_max_bits());
+  for (int cap = 0; cap < max_bits; ++cap) names.push_back(CapName(cap));
+  return names;
+}
+
+bool IsKnownCapabilityName(const std::string& name) {
+  cap_value_t value;
+  return cap_from_name(absl::AsciiStrToLower(name).c_str(), &value) == 0;
+}
+
 absl::StatusOr<CapabilitySets> ResolveCapabilities(const std::optional<Capabilities>& names,
                                                    std::vector<std::string>* dropped) {
   CapabilitySets sets;

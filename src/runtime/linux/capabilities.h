@@ -27,6 +27,13 @@ struct CapabilitySets {
 absl::StatusOr<CapabilitySets> ResolveCapabilities(const std::optional<Capabilities>& names,
                                                    std::vector<std::string>* dropped);
 
+// The names of every capability this kernel knows ("CAP_CHOWN" ... "CAP_CHECKPOINT_RESTORE"),
+// in number order: what a privileged container or an `add: ALL` gets.
+std::vector<std::string> AllCapabilityNames();
+
+// True when libcap knows `name` ("CAP_NET_ADMIN", case-insensitive).
+bool IsKnownCapabilityName(const std::string& name);
+
 // Removes from the bounding set every capability not in `sets.bounding`. Needs CAP_SETPCAP, so
 // it runs before the user switch.
 absl::Status DropBoundingSet(const CapabilitySets& sets);

@@ -62,6 +62,9 @@ void RunContainerInit(const InitArgs& args) {
 
   // Die with the shim while still being set up; cleared before execve.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Until execve this process runs the shim binary: a container process must not reach it
+  // through /proc/<pid>/exe or ptrace. execve restores the flag for the container program.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::setsid();
   ::umask(0);
 
@@ -91,9 +94,14 @@ void RunContainerInit(const InitArgs& args) {
   Check(args, FinishRootfs(*sys, spec), "finish rootfs");
 
   Check(args, ApplyRlimits(spec.process.rlimits), "set rlimits");
+  Check(args, CheckCwdPath(spec.process.cwd.empty() ? "/" : spec.process.cwd), "enter cwd");
   Check(args, EnterCwd(*sys, spec.process.cwd), "enter cwd");
+  Check(args, CheckCwdInsideRoot(spec.process.cwd), "enter cwd");
   ::umask(022);
   Check(args, CloseExtraFdsOnExec(), "close descriptors");
+  Confinement none;
+  const Confinement& confinement = args.confinement != nullptr ? *args.confinement : none;
+  Check(args, ConfineBeforeCredentials(confinement), "confine");
   Check(args,
         ApplyUserAndCapabilities(spec.process.user, args.capabilities,
                                  spec.process.no_new_privileges),
@@ -107,6 +115,8 @@ void RunContainerInit(const InitArgs& args) {
   ::close(args.start_fd);
 
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  absl::Status confined = ConfineBeforeExec(confinement);
+  if (!confined.ok()) Fail(args, Annotate(confined, "confine"));
   absl::Status failed = Execute(*program, spec.process);
   SendError(args.sync_fd, failed);
   ::_exit(127);

@@ -8,6 +8,7 @@
 
 #include "runtime/linux/capabilities.h"
 #include "runtime/linux/cgroups.h"
+#include "runtime/linux/confinement.h"
 #include "runtime/spec.h"
 
 namespace berth::runtime {
@@ -17,6 +18,7 @@ struct InitArgs {
   std::optional<Mount> rootfs_mount;
   std::vector<CgroupDir> cgroup_dirs;
   CapabilitySets capabilities;
+  const Confinement* confinement = nullptr;  // seccomp and AppArmor; may be null
   bool new_uts = false;
   int sync_fd = -1;   // messages to the launcher; close-on-exec
   int start_fd = -1;  // read end of the start pipe

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "runtime/linux/capabilities.h"
 #include "runtime/linux/cgroups.h"
+#include "runtime/linux/confinement.h"
 #include "runtime/linux/launcher.h"
 #include "runtime/linux/process_setup.h"
 #include "runtime/linux/sync_channel.h"
@@ -54,7 +55,10 @@ absl::Status JoinContainerNamespaces(const ExecRequest& request) {
   return absl::OkStatus();
 }
 
-[[noreturn]] void RunChild(const ExecRequest& request, const CapabilitySets& caps, int sync_fd) {
+[[noreturn]] void RunChild(const ExecRequest& request, const CapabilitySets& caps,
+                           const Confinement& confinement, int sync_fd) {
+  // The shim binary runs here until execve; see RunContainerInit.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -69,8 +73,11 @@ absl::Status JoinContainerNamespaces(const ExecRequest& request) {
   check(oom.status(), "set oom_score_adj");
   check(ApplyRlimits(request.process.rlimits), "set rlimits");
   std::string cwd = request.process.cwd.empty() ? "/" : request.process.cwd;
+  check(CheckCwdPath(cwd), "enter cwd");
   if (::chdir(cwd.c_str()) != 0) check(ErrnoError(errno, "chdir", cwd), "enter cwd");
+  check(CheckCwdInsideRoot(cwd), "enter cwd");
   check(CloseExtraFdsOnExec(), "close descriptors");
+  check(ConfineBeforeCredentials(confinement), "confine");
   check(ApplyUserAndCapabilities(request.process.user, caps, request.process.no_new_privileges),
         "set user and capabilities");
   absl::StatusOr<std::string> program = ResolveExecutable(request.process);
@@ -82,6 +89,7 @@ absl::Status JoinContainerNamespaces(const ExecRequest& request) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   struct pollfd peer = {sync_fd, POLLRDHUP, 0};
   if (::poll(&peer, 1, 0) > 0 && (peer.revents & (POLLRDHUP | POLLHUP)) != 0) ::_exit(137);
+  check(ConfineBeforeExec(confinement), "confine");
   absl::Status failed = Execute(*program, request.process);
   SendError(sync_fd, failed);
   ::_exit(127);
@@ -124,6 +132,8 @@ absl::StatusOr<ExecOutcome> RunExec(const ExecRequest& request) {
     outcome.warnings.push_back(absl::StrCat("capability ", name, " is not available: left out"));
   }
 
+  BERTH_ASSIGN_OR_RETURN(Confinement confinement, PrepareConfinement(request.spec, request.process));
+
   BERTH_ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
   BERTH_ASSIGN_OR_RETURN(std::vector<CgroupDir> dirs, CgroupDirsFor(layout, request.cgroups_path));
   BERTH_RETURN_IF_ERROR(Annotate(JoinCgroupDirs(dirs, ::getpid()), "join cgroup"));
@@ -139,7 +149,7 @@ absl::StatusOr<ExecOutcome> RunExec(const ExecRequest& request) {
   if (child < 0) return ErrnoError(errno, "fork");
   if (child == 0) {
     sync_parent.Reset();
-    RunChild(request, caps, sync_child.get());
+    RunChild(request, caps, confinement, sync_child.get());
   }
   sync_child.Reset();
   absl::Time deadline = request.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()

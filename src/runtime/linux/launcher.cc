@@ -222,8 +222,11 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
   UniqueFd start_read(start_pipe[0]);
   UniqueFd start_write(start_pipe[1]);
 
+  BERTH_ASSIGN_OR_RETURN(Confinement confinement, PrepareConfinement(spec, spec.process));
+
   InitArgs init;
   init.spec = &spec;
+  init.confinement = &confinement;
   init.rootfs_mount = request.rootfs_mount;
   init.cgroup_dirs = dirs;
   init.capabilities = caps;

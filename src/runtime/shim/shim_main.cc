@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "runtime/linux/cgroups.h"
+#include "runtime/linux/exe_guard.h"
 #include "runtime/linux/exec_process.h"
 #include "runtime/linux/launcher.h"
 #include "runtime/shim/protocol.h"
@@ -245,6 +246,13 @@ int ShimMain(int argc, char** argv) {
                  "usage: berth-shim create|exec --state-dir DIR [--request FILE] "
                  "--result-fd FD\n");
     return 2;
+  }
+  // Every container process starts as this binary, so it must not be writable through
+  // /proc/<pid>/exe: see exe_guard.h. Returns here only once that holds.
+  absl::Status guarded = ReexecFromReadOnlyBinary(argv);
+  if (!guarded.ok()) {
+    std::fprintf(stderr, "berth-shim: %s\n", std::string(guarded.message()).c_str());
+    return 1;
   }
   std::string mode = argv[1];
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv, 2);
