@@ -7,17 +7,19 @@
 #include "base/status.h"
 #include "cri/call_context.h"
 #include "cri/store_image_backend.h"
+#include "image/fs_usage.h"
 
 namespace berth::cri {
 namespace {
 
 namespace v1 = ::runtime::v1;
 
-void FillImage(const image::ImageRecord& record, v1::Image* out) {
+void FillImage(const image::ImageRecord& record, bool pinned, v1::Image* out) {
   out->set_id(record.id);
   for (const std::string& tag : record.repo_tags) out->add_repo_tags(tag);
   for (const std::string& digest : record.repo_digests) out->add_repo_digests(digest);
   out->set_size(static_cast<uint64_t>(record.size));
+  out->set_pinned(pinned);
   out->mutable_spec()->set_image(record.id);
   *out->mutable_spec()->mutable_annotations() = {};
 
@@ -36,6 +38,32 @@ absl::Status RequireImage(const v1::ImageSpec& spec) {
   return absl::OkStatus();
 }
 
+// The verbose "info" of ImageStatus: where the image came from and how it is stored. The
+// config is the blob as the registry served it, or Berth's reading of it when the blob is gone.
+nlohmann::json VerboseInfo(const image::ImageStore& store, const image::ImageRecord& record) {
+  nlohmann::json config;
+  auto blob = store.ConfigBlob(record);
+  if (blob.ok()) config = nlohmann::json::parse(*blob, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || config.is_null()) config = image::ImageConfigToJson(record.config);
+  return {{"imageId", record.id},
+          {"manifestDigest", record.manifest_digest},
+          {"indexDigest", record.index_digest},
+          {"layers", record.layer_digests},
+          {"diffIDs", record.diff_ids},
+          {"chainIDs", record.chain_ids},
+          {"snapshots", record.snapshot_dirs},
+          {"size", record.size},
+          {"pinned", store.IsPinned(record)},
+          {"config", config}};
+}
+
+void FillUsage(const image::FsUsage& usage, v1::FilesystemUsage* out) {
+  out->set_timestamp(usage.timestamp);
+  out->mutable_fs_id()->set_mountpoint(usage.mountpoint);
+  out->mutable_used_bytes()->set_value(usage.used_bytes);
+  out->mutable_inodes_used()->set_value(usage.inodes_used);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ListImagesResponse> StoreImageBackend::ListImages(
@@ -44,10 +72,12 @@ absl::StatusOr<v1::ListImagesResponse> StoreImageBackend::ListImages(
   const std::string& wanted = request.filter().image().image();
   if (!wanted.empty()) {
     auto found = store_->Find(wanted);
-    if (found.ok()) FillImage(*found, response.add_images());
+    if (found.ok()) FillImage(*found, store_->IsPinned(*found), response.add_images());
     return response;
   }
-  for (const image::ImageRecord& record : store_->List()) FillImage(record, response.add_images());
+  for (const image::ImageRecord& record : store_->List()) {
+    FillImage(record, store_->IsPinned(record), response.add_images());
+  }
   return response;
 }
 
@@ -58,14 +88,8 @@ absl::StatusOr<v1::ImageStatusResponse> StoreImageBackend::ImageStatus(
   auto found = store_->Find(request.image().image());
   if (absl::IsNotFound(found.status())) return response;
   if (!found.ok()) return found.status();
-  FillImage(*found, response.mutable_image());
-  if (request.verbose()) {
-    nlohmann::json info = {{"manifestDigest", found->manifest_digest},
-                           {"chainIDs", found->chain_ids},
-                           {"snapshots", found->snapshot_dirs},
-                           {"config", image::ImageConfigToJson(found->config)}};
-    (*response.mutable_info())["info"] = info.dump();
-  }
+  FillImage(*found, store_->IsPinned(*found), response.mutable_image());
+  if (request.verbose()) (*response.mutable_info())["info"] = VerboseInfo(*store_, *found).dump();
   return response;
 }
 
@@ -93,30 +117,26 @@ absl::StatusOr<v1::PullImageResponse> StoreImageBackend::PullImage(
 absl::StatusOr<v1::RemoveImageResponse> StoreImageBackend::RemoveImage(
     const v1::RemoveImageRequest& request) {
   BERTH_RETURN_IF_ERROR(RequireImage(request.image()));
-  auto found = store_->Find(request.image().image());
-  if (absl::IsNotFound(found.status())) return v1::RemoveImageResponse();
-  if (!found.ok()) return found.status();
-  std::vector<std::string> users = users_ ? users_(found->id) : std::vector<std::string>{};
-  if (!users.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "image ", found->id, " is in use by container ", users.front(),
-        users.size() > 1 ? absl::StrCat(" and ", users.size() - 1, " more") : std::string(),
-        "; remove the containers first"));
-  }
-  absl::Status removed = store_->Remove(found->id);
+  // By id the whole image goes; by tag or digest only that name, and the image with its last
+  // name. Images that containers use or that are pinned are FailedPrecondition.
+  absl::Status removed = store_->Remove(request.image().image());
   if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
   return v1::RemoveImageResponse();
 }
 
 absl::StatusOr<v1::ImageFsInfoResponse> StoreImageBackend::ImageFsInfo(
     const v1::ImageFsInfoRequest&) {
-  BERTH_ASSIGN_OR_RETURN(image::FsUsage usage, store_->Usage());
   v1::ImageFsInfoResponse response;
-  v1::FilesystemUsage* fs = response.add_image_filesystems();
-  fs->set_timestamp(NowNanos());
-  fs->mutable_fs_id()->set_mountpoint(usage.mountpoint);
-  fs->mutable_used_bytes()->set_value(usage.used_bytes);
-  fs->mutable_inodes_used()->set_value(usage.inodes_used);
+  BERTH_ASSIGN_OR_RETURN(image::FsUsage images, store_->Usage());
+  FillUsage(images, response.add_image_filesystems());
+
+  image::FsUsage containers;
+  containers.timestamp = NowNanos();
+  containers.mountpoint = containers_dir_;
+  BERTH_ASSIGN_OR_RETURN(image::TreeUsage tree, image::MeasureTree(containers_dir_));
+  containers.used_bytes = tree.bytes;
+  containers.inodes_used = tree.inodes;
+  FillUsage(containers, response.add_container_filesystems());
   return response;
 }
 

@@ -2,9 +2,7 @@
 // and its records into CRI Image messages.
 #pragma once
 
-#include <functional>
 #include <string>
-#include <vector>
 
 #include "cri/backend.h"
 #include "image/image_store.h"
@@ -13,13 +11,10 @@ namespace berth::cri {
 
 class StoreImageBackend : public ImageBackend {
  public:
-  // Returns the ids of the containers whose root file system uses the image with id `image_id`.
-  using ImageUsers = std::function<std::vector<std::string>(const std::string& image_id)>;
-
-  // `store` must outlive the backend. RemoveImage refuses an image that `users` reports in use,
-  // because its layers are the lower directories of those containers' overlays.
-  StoreImageBackend(image::ImageStore* store, ImageUsers users)
-      : store_(store), users_(std::move(users)) {}
+  // `store` must outlive the backend. `containers_dir` holds the containers' writable layers;
+  // ImageFsInfo reports it as the container filesystem.
+  StoreImageBackend(image::ImageStore* store, std::string containers_dir)
+      : store_(store), containers_dir_(std::move(containers_dir)) {}
 
   absl::StatusOr<::runtime::v1::ListImagesResponse> ListImages(
       const ::runtime::v1::ListImagesRequest& request) override;
@@ -34,7 +29,7 @@ class StoreImageBackend : public ImageBackend {
 
  private:
   image::ImageStore* store_;
-  ImageUsers users_;
+  std::string containers_dir_;
 };
 
 }  // namespace berth::cri

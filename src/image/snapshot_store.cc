@@ -118,7 +118,8 @@ absl::StatusOr<Snapshot> SnapshotStore::Create(const std::string& chain_id,
   if (filled.ok()) filled = fill(JoinPath(temp, "fs"));
   if (filled.ok()) {
     nlohmann::json metadata = {{"chain_id", chain_id}, {"parent", parent}, {"diff_id", diff_id}};
-    filled = WriteJsonFileAtomic(JoinPath(temp, kMetadataFile), metadata, 0600);
+    filled = Annotate(WriteJsonFileAtomic(JoinPath(temp, kMetadataFile), metadata, 0600),
+                      absl::StrCat("record snapshot of layer ", diff_id));
   }
   if (!filled.ok()) {
     (void)RemoveAll(temp);

@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <map>
 #include <vector>
@@ -67,11 +68,22 @@ la_ssize_t ReadUncompressed(struct archive* tar, void* client, const void** buff
   return n;
 }
 
+// True when the last error of `a` is the disk failing (full, over quota, I/O error, read-only),
+// which libarchive reports as a warning when it hits it while restoring metadata.
+bool IsStorageError(struct archive* a) {
+  int err = archive_errno(a);
+  return err == ENOSPC || err == EDQUOT || err == EIO || err == EROFS;
+}
+
 absl::Status ArchiveError(struct archive* a, std::string_view what, std::string_view step) {
   const char* message = archive_error_string(a);
   std::string text = absl::StrCat(std::string(what), ": ", std::string(step), ": ",
                                   message ? message : "unknown libarchive error");
   int err = archive_errno(a);
+  if (err > 0 && (message == nullptr || std::string_view(message).find(std::strerror(err)) ==
+                                            std::string_view::npos)) {
+    absl::StrAppend(&text, ": ", std::strerror(err));
+  }
   // libarchive reports rejected entries (symlink escapes and the like) with its own
   // ARCHIVE_ERRNO_MISC (-1) or EINVAL: a bad layer, not a failing system.
   if (err > 0 && err != EINVAL) return absl::Status(ErrnoToCode(err), text);
@@ -221,7 +233,8 @@ absl::Status CopyData(struct archive* tar, struct archive* disk, std::string_vie
     int read = archive_read_data_block(tar, &block, &size, &offset);
     if (read == ARCHIVE_EOF) return absl::OkStatus();
     if (read < ARCHIVE_WARN) return ArchiveError(tar, what, absl::StrCat("read ", path));
-    if (archive_write_data_block(disk, block, size, offset) < ARCHIVE_WARN) {
+    // libarchive reports a failed write(2), ENOSPC included, as a mere ARCHIVE_WARN.
+    if (archive_write_data_block(disk, block, size, offset) != ARCHIVE_OK) {
       return ArchiveError(disk, what, absl::StrCat("write ", path));
     }
   }
@@ -239,9 +252,19 @@ absl::Status ExtractEntry(struct archive* tar, struct archive* disk, struct arch
     Logger("image")->warn("layer entry extracted with a warning layer=\"{}\" path={} warning=\"{}\"",
                           what, path, archive_error_string(disk));
   }
-  if (archive_entry_size(entry) > 0) BERTH_RETURN_IF_ERROR(CopyData(tar, disk, what, path));
-  if (archive_write_finish_entry(disk) < ARCHIVE_WARN) {
-    return ArchiveError(disk, what, absl::StrCat("finish ", path));
+  // Write errors name the file on disk: they are about the disk, not the layer.
+  std::string full_path = JoinPath(fs_dir, path);
+  if (archive_entry_size(entry) > 0) {
+    BERTH_RETURN_IF_ERROR(CopyData(tar, disk, what, full_path));
+  }
+  int finished = archive_write_finish_entry(disk);
+  if (finished < ARCHIVE_WARN || (finished == ARCHIVE_WARN && IsStorageError(disk))) {
+    return ArchiveError(disk, what, absl::StrCat("finish ", full_path));
+  }
+  if (finished == ARCHIVE_WARN) {
+    Logger("image")->warn("layer entry metadata not fully restored layer=\"{}\" path={} "
+                          "warning=\"{}\"",
+                          what, path, archive_error_string(disk));
   }
   return absl::OkStatus();
 }

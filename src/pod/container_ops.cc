@@ -81,6 +81,12 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
     names_.Release(name, id);
     return absl::OkStatus();
   });
+  // Holding the image keeps its layers, the overlay's lower directories, from being removed.
+  BERTH_RETURN_IF_ERROR(Annotate(images_->Use(record.id, image->id), "container image"));
+  cleanup.Push("release image " + image->id, [this, id = record.id] {
+    images_->Release(id);
+    return absl::OkStatus();
+  });
 
   std::string rootfs = JoinPath(record.dir, "rootfs");
   std::string upper = JoinPath(record.dir, "upper");
@@ -207,6 +213,7 @@ absl::Status PodManager::RemoveContainer(const std::string& id_or_prefix) {
   BERTH_RETURN_IF_ERROR(StopContainer(record.id, absl::ZeroDuration()));
   BERTH_RETURN_IF_ERROR(Annotate(runtime_->Delete(record.id), "delete container"));
   BERTH_RETURN_IF_ERROR(RemoveAll(record.dir));
+  images_->Release(record.id);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     containers_.erase(record.id);

@@ -102,6 +102,10 @@ absl::Status PodManager::LoadRecords() {
       (void)names_.Reserve(ContainerName(record->config.metadata(), sandbox->second.config.metadata()),
                            record->id);
     }
+    if (absl::Status held = images_->Use(record->id, record->image_id); !held.ok()) {
+      Log()->warn("container image not held container={} image={} error=\"{}\"", record->id,
+                  record->image_id, held.ToString());
+    }
     containers_[record->id] = *std::move(record);
   }
   Log()->info("records loaded sandboxes={} containers={}", sandboxes_.size(), containers_.size());

@@ -101,6 +101,7 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
         {"log_level", StringField(config.daemon.log_level, origin)}}},
       {"image",
        {{"insecure_registries", StringListField(config.image.insecure_registries, origin)},
+        {"sandbox_image", StringField(config.image.sandbox_image, origin)},
         {"registry_config_dir", StringField(config.image.registry_config_dir, origin)},
         {"pull_progress_timeout_seconds",
          IntField(config.image.pull_progress_timeout_seconds, origin)},

@@ -8,6 +8,7 @@
 //
 //   [image]
 //   insecure_registries = ["localhost:5000"]
+//   sandbox_image = "registry.k8s.io/pause:3.9"
 //   registry_config_dir = "/etc/berth/certs.d"
 //   pull_progress_timeout_seconds = 300
 //   max_concurrent_downloads = 3
@@ -55,6 +56,10 @@ struct ImageSection {
   // Registries that may be reached over plain HTTP or TLS without verification, each "host" or
   // "host:port". Default: none.
   std::vector<std::string> insecure_registries;
+  // Reference of the pod sandbox image, e.g. "registry.k8s.io/pause:3.9". Berth runs pods
+  // without one, but when it is set the image is pinned: RemoveImage refuses it and garbage
+  // collection keeps it. Default: none.
+  std::string sandbox_image;
   // Folder of per-registry hosts.toml files (mirrors, TLS, client certificates), laid out as
   // containerd's certs.d: <dir>/<registry>/hosts.toml. Absolute path. A missing folder means
   // no per-registry configuration. Default /etc/berth/certs.d.

@@ -149,6 +149,9 @@ absl::Status Daemon::BuildBackends() {
   image::ImageStoreOptions image_options;
   image_options.root = config_.daemon.root;
   image_options.insecure_registries = config_.image.insecure_registries;
+  if (!config_.image.sandbox_image.empty()) {
+    image_options.pinned_images.push_back(config_.image.sandbox_image);
+  }
   image_options.registry_config_dir = config_.image.registry_config_dir;
   image_options.pull_progress_timeout_seconds = config_.image.pull_progress_timeout_seconds;
   image_options.max_concurrent_downloads = config_.image.max_concurrent_downloads;
@@ -170,13 +173,7 @@ absl::Status Daemon::BuildBackends() {
 
   runtime_backend_ = std::make_unique<cri::PodBackend>(pods_.get());
   image_backend_ = std::make_unique<cri::StoreImageBackend>(
-      image_store_.get(), [pods = pods_.get()](const std::string& image_id) {
-        std::vector<std::string> users;
-        for (const pod::ContainerView& view : pods->ListContainers()) {
-          if (view.record.image_id == image_id) users.push_back(view.record.id);
-        }
-        return users;
-      });
+      image_store_.get(), JoinPath(config_.daemon.root, "containers"));
   // NOTE: pods get a loopback-only network namespace until CNI plugins are wired in, so the
   // network is reported not ready, as a kubelet must not schedule pods that need addresses.
   network_condition_ = [] {
