@@ -1,6 +1,7 @@
 // Pulls through containerd-style hosts.toml mirrors: a dead mirror falls back to the next host,
 // a mirror with override_path serves a registry that is down, and a pull-only mirror is not
-// asked to resolve tags. A registry with TLS is trusted through `ca` or `skip_verify`.
+// asked to resolve tags. A registry with TLS is trusted through `ca` or `skip_verify`, and
+// one that requires a client certificate gets the one hosts.toml names.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -146,6 +147,57 @@ TEST_F(ImageMirrorTest, TlsServerNeedsCaOrSkipVerify) {
   auto trusted = mirrored_->Pull(ref);
   ASSERT_TRUE(trusted.ok()) << trusted.status();
   EXPECT_EQ(trusted->id, image_.config.digest);
+}
+
+TEST_F(ImageMirrorTest, ClientCertificateFromHostsToml) {
+  // A CA that signs the client certificate the registry requires, and the server's own.
+  const std::string openssl = "/usr/bin/openssl";
+  auto path = [this](const char* name) { return JoinPath(temp_, name); };
+  ASSERT_TRUE(e2e::RunCommand({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                               "-keyout", path("ca.key"), "-out", path("ca.crt"), "-subj",
+                               "/CN=berth-test-client-ca", "-days", "2"})
+                  .ok());
+  ASSERT_TRUE(e2e::RunCommand({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                               path("client.key"), "-out", path("client.csr"), "-subj",
+                               "/CN=berth-test-client"})
+                  .ok());
+  ASSERT_TRUE(e2e::RunCommand({openssl, "x509", "-req", "-in", path("client.csr"), "-CA",
+                               path("ca.crt"), "-CAkey", path("ca.key"), "-CAcreateserial",
+                               "-out", path("client.cert"), "-days", "2"})
+                  .ok());
+  auto cert = e2e::MakeServerCertificate(temp_, "127.0.0.1");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+
+  e2e::TestRegistryOptions tls;
+  tls.storage_dir = registry_->storage_dir();
+  tls.extra_config = absl::StrCat("  tls:\n    certificate: ", cert->cert_path, "\n    key: ",
+                                  cert->key_path, "\n    clientcas:\n      - ", path("ca.crt"),
+                                  "\n");
+  auto started = e2e::TestRegistry::Start(tls);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<e2e::TestRegistry> secure = *std::move(started);
+
+  // Relative names in hosts.toml are resolved in its folder.
+  std::string folder = JoinPath(config_dir_, secure->host());
+  ASSERT_TRUE(MakeDirs(folder).ok());
+  for (const char* name : {"client.cert", "client.key"}) {
+    auto data = ReadFile(path(name));
+    ASSERT_TRUE(data.ok());
+    ASSERT_TRUE(WriteFile(JoinPath(folder, name), *data).ok());
+  }
+  const std::string server_and_ca =
+      absl::StrCat("server = \"https://", secure->host(), "\"\nca = \"", cert->cert_path, "\"\n");
+  Configure(secure->host(), server_and_ca);
+  ASSERT_NE(mirrored_, nullptr);
+  auto refused = mirrored_->Pull(absl::StrCat(secure->host(), "/", kRepo, ":1"));
+  EXPECT_FALSE(refused.ok());
+
+  ASSERT_TRUE(WriteFile(JoinPath(folder, "hosts.toml"),
+                        server_and_ca + "client = [[\"client.cert\", \"client.key\"]]\n")
+                  .ok());
+  auto pulled = mirrored_->Pull(absl::StrCat(secure->host(), "/", kRepo, ":1"));
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(pulled->id, image_.config.digest);
 }
 
 }  // namespace
