@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <system_error>
 #include <thread>
@@ -26,8 +27,8 @@ std::shared_ptr<spdlog::logger> Log() { return Logger("image"); }
 constexpr int kPipeBytes = 1 << 20;
 constexpr size_t kDrainBlock = 1 << 16;
 
-// Reads `fd` to its end and throws the bytes away, so the writer never blocks on a reader that
-// gave up. Returns at end of file or on an error.
+// Reads `fd` to its end and discards the bytes, so the writer cannot block forever on a reader
+// that stopped early. Returns at end of file or on a read error.
 void Drain(int fd) {
   auto buffer = std::make_unique<char[]>(kDrainBlock);
   while (true) {
@@ -37,6 +38,11 @@ void Drain(int fd) {
     return;
   }
 }
+
+// True when an unpack failed for lack of disk, quota or memory, which more bytes cannot cure.
+// Any other failure may come from corrupted bytes, which the blob's digest then names, so the
+// download goes on to the end to check it.
+bool StopsDownload(const absl::Status& status) { return absl::IsResourceExhausted(status); }
 
 // The checks a streamed blob passes through: its digest and size, and when the blob is kept, the
 // content store writer that also verifies it.
@@ -85,10 +91,12 @@ absl::Status StreamLayer(PullContext& context, const Reference& ref, const Layer
   // pipe, so a failed unpack never leaves the download blocked on a full pipe.
   std::string pipe_path = absl::StrCat("/proc/self/fd/", read_end.get());
   absl::Status unpacked;
+  std::atomic<bool> unpack_broke{false};
   std::thread unpacker;
   try {
     unpacker = std::thread([&] {
       unpacked = UnpackLayer(pipe_path, fs_dir, task.diff_id, what);
+      unpack_broke = StopsDownload(unpacked);
       Drain(read_end.get());
     });
   } catch (const std::system_error& error) {
@@ -96,10 +104,11 @@ absl::Status StreamLayer(PullContext& context, const Reference& ref, const Layer
         absl::StrCat(what, ": cannot start the unpack thread: ", error.what()));
   }
 
-  // A failed unpack does not stop the download: a corrupted blob then fails on its digest,
-  // which names the cause better than the tar error it led to.
+  // Most unpack failures let the download go on: a corrupted blob then fails on its digest,
+  // which names the cause better than the tar error it led to. A full disk stops it at once.
   absl::Status fetched = context.registry.FetchBlob(
       ref, task.blob, what, [&](std::string_view chunk) -> absl::Status {
+        if (unpack_broke) return absl::AbortedError(absl::StrCat(what, ": unpack failed"));
         BERTH_RETURN_IF_ERROR(stop.Check(ref.String()));
         BERTH_RETURN_IF_ERROR(check.Update(chunk));
         BERTH_RETURN_IF_ERROR(WriteAll(write_end.get(), chunk, pipe_path));
@@ -109,6 +118,7 @@ absl::Status StreamLayer(PullContext& context, const Reference& ref, const Layer
   if (fetched.ok()) fetched = check.Finish();
   write_end.Reset();  // end of file for the unpacker
   unpacker.join();
+  if (unpack_broke) return unpacked;
   BERTH_RETURN_IF_ERROR(fetched);
   return unpacked;
 }

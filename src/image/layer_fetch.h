@@ -45,9 +45,9 @@ class PullStop {
 };
 
 // Returns the snapshot of `task`, creating it when it is missing. Concurrent calls for the same
-// chain id, from this pull or another, download and unpack it once; the others wait and reuse
-// the result, or try again themselves when it failed. Nothing is published unless both the
-// blob's digest and the diff id matched. `stop` is checked between chunks.
+// chain id, from this pull or another, download and unpack it once. The other calls wait for
+// that result, and try again themselves when it failed. A snapshot is published only when both
+// the blob's digest and the diff id matched. `stop` is checked between chunks.
 // Errors: those of RegistryClient::FetchBlob and UnpackLayer; DataLoss for a digest or size
 // mismatch (naming the layer, expected and actual digest); Cancelled or Aborted from `stop`.
 absl::StatusOr<Snapshot> EnsureLayer(PullContext& context, const Reference& ref,

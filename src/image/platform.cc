@@ -9,7 +9,7 @@
 namespace berth::image {
 namespace {
 
-// The variants of one architecture, oldest first, and the one an empty variant stands for.
+// The variants of one architecture, oldest first, and the variant that an empty one implies.
 struct VariantLadder {
   std::vector<std::string> steps;
   std::string implied;
@@ -100,7 +100,7 @@ int PlatformMatchScore(const Platform& want_raw, const Platform& have_raw) {
   int want_step = Step(*ladder, want.variant);
   int have_step = Step(*ladder, have.variant);
   if (want_step < 0 || have_step < 0) {
-    // A variant Berth does not know runs only where it is named exactly.
+    // An unknown variant matches only the same variant.
     return want.variant == have.variant ? kExactScore + 1 : 0;
   }
   if (have_step > want_step) return 0;

@@ -21,9 +21,10 @@ Platform NormalizePlatform(Platform platform);
 // "os/architecture" or "os/architecture/variant".
 std::string PlatformString(const Platform& platform);
 
-// Whether a host of platform `want` runs images of `have`, and how well: 0 means it cannot; of
-// two candidates the higher score is the better choice. OS and architecture must be equal (after
-// NormalizePlatform). Variants follow each architecture's ladder, oldest first:
+// Scores how well a host of platform `want` runs images of platform `have`. 0 means it cannot
+// run them, and of two candidates the higher score is the better choice. OS and architecture
+// must be equal (after NormalizePlatform). Variants follow each architecture's ladder, oldest
+// first:
 //   amd64: v1 v2 v3 v4       (no variant means v1)
 //   arm:   v5 v6 v7 v8       (no variant means v7)
 //   arm64: v8 v8.1 ... v8.9 v9 v9.1 ... v9.5   (no variant means v8)

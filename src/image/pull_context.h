@@ -1,5 +1,5 @@
-// What every step of one pull shares: the stores, the registry client, the platform wanted, the
-// caller's options and the knobs of the pipeline.
+// The state every step of one pull shares: the stores, the registry client, the platform to
+// pick, the caller's options and the settings of the pipeline.
 #pragma once
 
 #include "image/content_store.h"
@@ -11,7 +11,7 @@
 
 namespace berth::image {
 
-// Layers fetched at the same time by one pull when the configuration does not say.
+// Layers fetched at the same time by one pull, unless the configuration sets another number.
 inline constexpr int kDefaultMaxConcurrentDownloads = 3;
 
 // The stores and client a pull uses. Every reference member is shared with other pulls and is

@@ -1,7 +1,7 @@
 // The layer stage of a pull: every layer of an image made present in its snapshot, several at
-// once. Each layer is independent on disk (its snapshot holds only its own files), so layers
-// download and unpack in parallel and in any order; chain ids, computed up front from the
-// config's diff ids, keep each snapshot tied to the stack below it.
+// once. Each snapshot contains only its own layer's files, so layers download and unpack in
+// parallel and in any order. Chain ids, computed up front from the config's diff ids, still tie
+// each snapshot to the stack below it.
 #pragma once
 
 #include <vector>

@@ -21,8 +21,8 @@ class BlobProgress {
   // Counts `bytes` more received and reports when a step or the total is reached.
   void Add(uint64_t bytes);
 
-  // Reports the blob finished: downloaded, verified and (for layers) unpacked. `reused` says it
-  // was present before, so nothing was fetched.
+  // Reports the blob finished: downloaded, verified and (for layers) unpacked. `reused` is true
+  // when the blob or snapshot was present before, so nothing was fetched.
   void Done(bool reused);
 
  private:
