@@ -116,10 +116,10 @@ TEST_F(ImageFormatsTest, MultiArchIndexPicksHostVariant) {
   // An index offering only other variants of other architectures is NotFound, naming them.
   TestBlob foreign = e2e::BuildIndex({entries[1], entries[2], entries[5]});
   ASSERT_TRUE(registry_->PushManifest("multi", "foreign", foreign).ok());
-  auto refused = store_->Pull(Ref("multi:foreign"));
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound) << refused.status();
-  std::string message(refused.status().message());
+  auto rejected = store_->Pull(Ref("multi:foreign"));
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kNotFound) << rejected.status();
+  std::string message(rejected.status().message());
   EXPECT_NE(message.find("linux/arm/v7, linux/amd64/v9, linux/s390x"), std::string::npos)
       << message;
 }
@@ -178,7 +178,7 @@ TEST_F(ImageFormatsTest, CorruptZstdLayerIsDataLoss) {
   EXPECT_TRUE(store_->List().empty());
 }
 
-TEST_F(ImageFormatsTest, RefusesTooManyLayers) {
+TEST_F(ImageFormatsTest, RejectsTooManyLayers) {
   LayerBuilder builder;
   builder.File("one", "1");
   auto layer = builder.Build();

@@ -15,7 +15,7 @@ namespace berth::image {
 inline constexpr int64_t kMaxManifestBytes = 4 << 20;
 
 // At most this many layers in one manifest. A container's overlay mount names every layer in one
-// mount option of at most a page (4096 bytes), which holds about this many snapshot paths.
+// mount option of at most a page (4096 bytes), which fits about this many snapshot paths.
 inline constexpr size_t kMaxLayers = 128;
 
 // At most this many entries in one index or manifest list.

@@ -32,7 +32,7 @@ inline constexpr std::string_view kDockerLayer = "application/vnd.docker.image.r
 inline constexpr std::string_view kDockerForeignLayerGzip =
     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 // Layers that registries may not serve: their bytes are fetched from the URLs the descriptor
-// lists. Berth refuses them.
+// lists. Berth rejects them.
 inline constexpr std::string_view kOciNondistributablePrefix =
     "application/vnd.oci.image.layer.nondistributable.";
 
