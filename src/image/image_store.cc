@@ -198,6 +198,27 @@ absl::StatusOr<ImageRecord> ImageStore::MoveTagsTo(const ImageRecord& owner) {
   return owner;
 }
 
+absl::StatusOr<std::vector<ImageRecord>> ImageStore::Import(const std::string& archive_path,
+                                                            const ImportOptions& options) {
+  std::shared_lock<std::shared_mutex> gc_lock(gc_mutex_);
+  Log()->info("importing archive={}", archive_path);
+  ImportContext context{content_, snapshots_, HostPlatform(), options, options_.keep_layer_blobs};
+  auto imported = ImportArchive(context, archive_path);
+  if (!imported.ok()) {
+    Log()->warn("import failed archive={} error=\"{}\"", archive_path,
+                imported.status().ToString());
+    return imported.status();
+  }
+  std::vector<ImageRecord> records;
+  for (ImageRecord& record : *imported) {
+    BERTH_ASSIGN_OR_RETURN(ImageRecord committed, Commit(std::move(record)));
+    Log()->info("imported image id={} tags={} layers={}", committed.id,
+                committed.repo_tags.size(), committed.chain_ids.size());
+    records.push_back(std::move(committed));
+  }
+  return records;
+}
+
 std::vector<ImageRecord> ImageStore::List() const {
   std::lock_guard<std::mutex> lock(records_mutex_);
   std::vector<ImageRecord> result;

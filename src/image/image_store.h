@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "image/archive_import.h"
 #include "image/content_store.h"
 #include "image/image_record.h"
 #include "image/keyed_mutex.h"
@@ -79,6 +80,12 @@ class ImageStore {
   //   FailedPrecondition  schema 1, unknown media types, documents over 4 MiB, too many layers
   // `options` carries credentials, cancellation (Cancelled) and a progress callback.
   absl::StatusOr<ImageRecord> Pull(const std::string& reference, const PullOptions& options = {});
+
+  // Loads the images of the archive file at `archive_path`, an OCI image layout or a `docker
+  // save` tarball (see archive_import.h for the formats and errors), and records them as a pull
+  // would: a tag another image has moves to the imported one. Returns one record per image.
+  absl::StatusOr<std::vector<ImageRecord>> Import(const std::string& archive_path,
+                                                  const ImportOptions& options = {});
 
   // Every image, ordered by id.
   std::vector<ImageRecord> List() const;

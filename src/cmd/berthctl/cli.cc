@@ -125,6 +125,12 @@ int RunCli(const std::vector<std::string>& args) {
     verb_name = verb_args.front();
     verb_args = {"--help"};
   }
+  // `images import` is a verb of two words; `images IMAGE` lists images.
+  if ((verb_name == "images" || verb_name == "image" || verb_name == "img") &&
+      !verb_args.empty() && verb_args.front() == "import") {
+    verb_name = "images import";
+    verb_args.erase(verb_args.begin());
+  }
   const Verb* verb = FindVerb(groups, verb_name);
   if (verb == nullptr) {
     return UsageError("", absl::InvalidArgumentError(absl::StrCat("unknown verb \"", verb_name,

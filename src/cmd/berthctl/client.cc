@@ -21,6 +21,24 @@ Client::Client(const GlobalOptions& options) : options_(options) {
                                        arguments);
   runtime_ = runtime::v1::RuntimeService::NewStub(channel_);
   image_ = runtime::v1::ImageService::NewStub(channel_);
+  admin_ = admin::v1::Admin::NewStub(channel_);
+}
+
+std::optional<std::chrono::system_clock::time_point> Client::SetDeadline(
+    grpc::ClientContext& context, Timeout timeout) {
+  if (!timeout.has_value() || timeout->count() <= 0) return std::nullopt;
+  auto deadline = std::chrono::system_clock::now() + *timeout;
+  context.set_deadline(deadline);
+  return deadline;
+}
+
+absl::Status Client::StreamStatus(const grpc::Status& status,
+                                  std::optional<std::chrono::system_clock::time_point> deadline,
+                                  Timeout timeout) const {
+  if (status.ok()) return absl::OkStatus();
+  const bool deadline_passed =
+      deadline.has_value() && std::chrono::system_clock::now() >= *deadline;
+  return FromGrpc(status, deadline_passed ? timeout : std::nullopt);
 }
 
 Timeout Client::ReadTimeout() const {

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "berth/admin/v1/admin.grpc.pb.h"
 #include "runtime/v1/api.grpc.pb.h"
 
 namespace berth::ctl {
@@ -50,6 +51,21 @@ class Client {
   //   client.Call(&RuntimeService::Stub::Version, request, client.ReadTimeout()).
   // A failed call returns its gRPC code with the server's message, plus a hint when the
   // endpoint cannot be reached or the deadline passed.
+  // Berth's admin service (berth.admin.v1.Admin) on the same connection, for streaming calls.
+  // Another CRI runtime answers its methods with UNIMPLEMENTED.
+  admin::v1::Admin::Stub& admin() { return *admin_; }
+
+  // Sets the deadline of a streaming call's context from `timeout`; returns the deadline, or
+  // nullopt when there is none.
+  static std::optional<std::chrono::system_clock::time_point> SetDeadline(
+      grpc::ClientContext& context, Timeout timeout);
+
+  // Converts the result of a streaming call as Call() does: the server's code and message, plus
+  // a hint when the endpoint cannot be reached or the client deadline passed.
+  absl::Status StreamStatus(const grpc::Status& status,
+                            std::optional<std::chrono::system_clock::time_point> deadline,
+                            Timeout timeout) const;
+
   template <typename Stub, typename Request, typename Response>
   absl::StatusOr<Response> Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                              const Request&, Response*),
@@ -99,6 +115,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<runtime::v1::RuntimeService::Stub> runtime_;
   std::unique_ptr<runtime::v1::ImageService::Stub> image_;
+  std::unique_ptr<admin::v1::Admin::Stub> admin_;
 };
 
 }  // namespace berth::ctl

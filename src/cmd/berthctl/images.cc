@@ -16,26 +16,6 @@ namespace {
 
 using runtime::v1::ImageService;
 
-absl::StatusOr<runtime::v1::AuthConfig> MakeAuthConfig(const AuthFlags& flags) {
-  runtime::v1::AuthConfig auth;
-  if (!flags.creds.empty()) {
-    const size_t colon = flags.creds.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError("invalid --creds: expected USERNAME:PASSWORD");
-    }
-    auth.set_username(flags.creds.substr(0, colon));
-    auth.set_password(flags.creds.substr(colon + 1));
-  }
-  if (!flags.auth.empty()) {
-    std::string decoded;
-    if (!absl::Base64Unescape(flags.auth, &decoded) || decoded.find(':') == std::string::npos) {
-      return absl::InvalidArgumentError("invalid --auth: expected the base64 of USERNAME:PASSWORD");
-    }
-    auth.set_auth(flags.auth);
-  }
-  return auth;
-}
-
 absl::StatusOr<runtime::v1::ImageStatusResponse> ImageStatus(Session& session,
                                                             const std::string& image,
                                                             bool verbose) {
@@ -53,6 +33,7 @@ absl::Status NoSuchImage(const std::string& image) {
 struct PullOptions {
   AuthFlags auth;
   std::string pod_config;
+  bool quiet = false;
 };
 
 absl::StatusOr<int> RunPull(Session& session, const PullOptions& options, const Args& args) {
@@ -62,8 +43,13 @@ absl::StatusOr<int> RunPull(Session& session, const PullOptions& options, const 
     if (!loaded.ok()) return loaded.status();
     sandbox = *std::move(loaded);
   }
-  absl::StatusOr<std::string> ref = PullImage(session, args[0], options.auth,
-                                              options.pod_config.empty() ? nullptr : &sandbox);
+  // Berth's admin service shows the progress; another CRI runtime gets a plain CRI pull.
+  absl::StatusOr<std::string> ref = PullWithProgress(session, args[0], options.auth,
+                                                     options.quiet);
+  if (absl::IsUnimplemented(ref.status())) {
+    ref = PullImage(session, args[0], options.auth,
+                    options.pod_config.empty() ? nullptr : &sandbox);
+  }
   if (!ref.ok()) return ref.status();
   std::cout << "Image is up to date for " << *ref << "\n";
   return 0;
@@ -177,6 +163,26 @@ absl::StatusOr<int> RunRemoveImages(Session& session, bool all, const Args& args
 
 }  // namespace
 
+absl::StatusOr<runtime::v1::AuthConfig> MakeAuthConfig(const AuthFlags& flags) {
+  runtime::v1::AuthConfig auth;
+  if (!flags.creds.empty()) {
+    const size_t colon = flags.creds.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError("invalid --creds: expected USERNAME:PASSWORD");
+    }
+    auth.set_username(flags.creds.substr(0, colon));
+    auth.set_password(flags.creds.substr(colon + 1));
+  }
+  if (!flags.auth.empty()) {
+    std::string decoded;
+    if (!absl::Base64Unescape(flags.auth, &decoded) || decoded.find(':') == std::string::npos) {
+      return absl::InvalidArgumentError("invalid --auth: expected the base64 of USERNAME:PASSWORD");
+    }
+    auth.set_auth(flags.auth);
+  }
+  return auth;
+}
+
 void AddAuthFlags(FlagSet& flags, AuthFlags* auth) {
   flags.AddString("creds", 0, &auth->creds, "USER:PASS", "registry credentials for the pull");
   flags.AddString("auth", 0, &auth->auth, "BASE64",
@@ -215,7 +221,10 @@ VerbGroup ImageVerbs() {
       .args = "IMAGE",
       .summary = "Pull an image from a registry",
       .details = "Pulls IMAGE (a reference such as docker.io/library/busybox:latest) and prints\n"
-                 "the image it resolved to. A pull waits up to --pull-timeout (a global flag).\n",
+                 "the image it resolved to on the last line. While it waits, berthd's admin\n"
+                 "service feeds a progress display: bytes per layer, total and rate, redrawn on\n"
+                 "a terminal, plain lines otherwise. A runtime without that service gets a plain\n"
+                 "CRI pull. A pull waits up to --pull-timeout (a global flag).\n",
       .min_args = 1,
       .max_args = 1,
       .setup =
@@ -224,6 +233,8 @@ VerbGroup ImageVerbs() {
             AddAuthFlags(flags, &options->auth);
             flags.AddString("pod-config", 'p', &options->pod_config, "FILE",
                             "config of the pod the image is for (JSON or YAML)");
+            flags.AddBool("quiet", 'q', &options->quiet,
+                          "show no progress, only the final line");
             return Action([options](Session& session, const Args& args) {
               return RunPull(session, *options, args);
             });
@@ -251,6 +262,8 @@ VerbGroup ImageVerbs() {
           },
       .aliases = {"image", "img"},
   });
+
+  group.verbs.push_back(ImportVerb());
 
   group.verbs.push_back(Verb{
       .name = "inspecti",

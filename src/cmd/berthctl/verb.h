@@ -70,7 +70,7 @@ struct VerbGroup {
 };
 
 VerbGroup RuntimeVerbs();    // version, info
-VerbGroup ImageVerbs();      // pull, images, inspecti, rmi
+VerbGroup ImageVerbs();      // pull, images, images import, inspecti, rmi
 VerbGroup PodVerbs();        // runp, pods, inspectp, stopp, rmp
 VerbGroup ContainerVerbs();  // create, start, ps, inspect, logs, exec, stop, rm, run
 Verb LogsVerb();
@@ -91,6 +91,18 @@ struct AuthFlags {
 
 // Adds --creds and --auth.
 void AddAuthFlags(FlagSet& flags, AuthFlags* auth);
+
+// The CRI AuthConfig of --creds and --auth; InvalidArgument when they are malformed.
+absl::StatusOr<runtime::v1::AuthConfig> MakeAuthConfig(const AuthFlags& flags);
+
+// Pulls `image` through Berth's admin service and returns the image id. Unless `quiet`, shows
+// the progress on stdout while it waits (see pull_progress.h). Unimplemented when the endpoint
+// has no admin service (another CRI runtime), so the caller can pull through CRI instead.
+absl::StatusOr<std::string> PullWithProgress(Session& session, const std::string& image,
+                                             const AuthFlags& auth, bool quiet);
+
+// `images import FILE`: loads an OCI or docker save archive through the admin service.
+Verb ImportVerb();
 
 // Pulls `image` and returns the reference the runtime resolved it to. `sandbox` is the config of
 // the pod the image is for, or null.

@@ -83,6 +83,10 @@ absl::Status Daemon::Start() {
       *runtime_backend_, serving_, network_condition_,
       config_.runtime.cgroup_driver == "systemd" ? ::runtime::v1::SYSTEMD : ::runtime::v1::CGROUPFS);
   image_service_ = std::make_unique<cri::ImageServiceImpl>(*image_backend_, serving_);
+  BERTH_ASSIGN_OR_RETURN(
+      admin_service_,
+      cri::AdminServiceImpl::Create(image_store_.get(), serving_,
+                                    {.spool_dir = JoinPath(config_.daemon.root, "import")}));
 
   BERTH_RETURN_IF_ERROR(PrepareSocket());
   BERTH_RETURN_IF_ERROR(StartServer());
@@ -217,6 +221,7 @@ absl::Status Daemon::StartServer() {
 
   builder.RegisterService(runtime_service_.get());
   builder.RegisterService(image_service_.get());
+  builder.RegisterService(admin_service_.get());
 
   server_ = builder.BuildAndStart();
   if (!server_) {

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "base/fd.h"
 #include "cmd/berthd/config.h"
+#include "cri/admin_service.h"
 #include "cri/backend.h"
 #include "cri/call.h"
 #include "cri/image_service.h"
@@ -62,6 +63,7 @@ class Daemon {
 
   std::unique_ptr<cri::RuntimeServiceImpl> runtime_service_;
   std::unique_ptr<cri::ImageServiceImpl> image_service_;
+  std::unique_ptr<cri::AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 
