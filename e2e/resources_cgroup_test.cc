@@ -1,6 +1,7 @@
 // Container resources end to end: the limits of CreateContainer and UpdateContainerResources in
 // the container's cgroup files on the host, oom_score_adj read inside the container, a container
-// killed by the OOM killer reported as OOMKilled, and the cgroup driver RuntimeConfig reports.
+// killed by the OOM killer reported as OOMKilled, the cgroup driver RuntimeConfig reports, and
+// systemd slice and scope naming.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
 #include "e2e/support/cri_fixture.h"
+#include "e2e/support/daemon.h"
 
 namespace berth::e2e {
 namespace {
@@ -235,6 +237,51 @@ TEST_F(ResourcesCgroupTest, RuntimeConfigReportsCgroupfs) {
   grpc::Status status = runtime().RuntimeConfig(NewClientContext().get(), {}, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.linux().cgroup_driver(), v1::CGROUPFS);
+}
+
+// A berthd configured with the systemd driver reports it, and a pod without a cgroup parent
+// gets its own slice below berth.slice, with the pause in a scope. (The host runs no systemd:
+// the directories are made through cgroupfs at the paths systemd would use.)
+TEST(ResourcesSystemdDriver, DaemonReportsDriverAndMakesSlices) {
+  TestDaemonOptions options;
+  options.config_toml = "[runtime]\ncgroup_driver = \"systemd\"\n";
+  absl::StatusOr<std::unique_ptr<TestDaemon>> daemon = TestDaemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  v1::RuntimeConfigResponse config;
+  grpc::Status status = (*daemon)->runtime().RuntimeConfig(NewClientContext().get(), {}, &config);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(config.linux().cgroup_driver(), v1::SYSTEMD);
+
+  v1::RunPodSandboxRequest run;
+  v1::PodSandboxMetadata* metadata = run.mutable_config()->mutable_metadata();
+  metadata->set_name("systemd");
+  metadata->set_namespace_("e2e");
+  metadata->set_uid("systemd-uid");
+  run.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options()
+      ->set_network(v1::NODE);
+  v1::RunPodSandboxResponse ran;
+  status = (*daemon)->runtime().RunPodSandbox(NewClientContext(std::chrono::seconds(30)).get(),
+                                              run, &ran);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::string slice = absl::StrCat("/sys/fs/cgroup/pids/berth.slice/berth-", ran.pod_sandbox_id(),
+                                   ".slice");
+  EXPECT_TRUE(PathExists(JoinPath(slice, absl::StrCat("berth-", ran.pod_sandbox_id(), ".scope"))))
+      << slice;
+
+  v1::RemovePodSandboxRequest remove;
+  remove.set_pod_sandbox_id(ran.pod_sandbox_id());
+  v1::RemovePodSandboxResponse removed;
+  status = (*daemon)->runtime().RemovePodSandbox(NewClientContext(std::chrono::seconds(30)).get(),
+                                                 remove, &removed);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(CgroupDirsOf(absl::StrCat("/berth.slice/berth-", ran.pod_sandbox_id(), ".slice"))
+                  .empty());
+  // The shared parent goes too when no other pod uses it (rmdir fails while it has children).
+  for (const std::string& dir : CgroupDirsOf("/berth.slice")) (void)::rmdir(dir.c_str());
+
+  TestDaemonOptions bad;
+  bad.config_toml = "[runtime]\ncgroup_driver = \"openrc\"\n";
+  EXPECT_FALSE(TestDaemon::Start(bad).ok());
 }
 
 }  // namespace
