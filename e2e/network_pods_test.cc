@@ -105,8 +105,11 @@ TEST_F(NetworkTest, TwoPodsGetAddressesTalkAndPublishAHostPort) {
   });
   EXPECT_TRUE(via_host_port.ok()) << "host port from the test namespace: " << via_host_port.status();
 
-  ASSERT_TRUE(StopAndRemove(runtime(), *pod_a).ok());
-  ASSERT_TRUE(StopAndRemove(runtime(), *pod_b).ok());
+  // Both pods share the test's cgroup parent, which pod A made and so removes: B goes first.
+  absl::Status removed_b = StopAndRemove(runtime(), *pod_b);
+  ASSERT_TRUE(removed_b.ok()) << removed_b;
+  absl::Status removed_a = StopAndRemove(runtime(), *pod_a);
+  ASSERT_TRUE(removed_a.ok()) << removed_a;
   std::vector<std::string> left = NetworkLeftovers();
   EXPECT_TRUE(left.empty()) << absl::StrJoin(left, "\n");
 }
@@ -114,8 +117,10 @@ TEST_F(NetworkTest, TwoPodsGetAddressesTalkAndPublishAHostPort) {
 TEST_F(NetworkTest, HostNetworkPodSeesTheNamespaceInterfaces) {
   ASSERT_NO_FATAL_FAILURE(InstallBridgeConfig());
   ASSERT_TRUE(Pull().ok());
-  std::string marker = bridge() + "d";
-  ASSERT_TRUE(Shell("ip link add " + marker + " type dummy").ok());
+  // An interface only the test's namespace has: a second, empty bridge.
+  std::string marker = bridge() + "h";
+  absl::StatusOr<std::string> added = Shell("ip link add " + marker + " type bridge");
+  ASSERT_TRUE(added.ok()) << added.status();
 
   v1::PodSandboxConfig config = PodConfig("hostnet");
   config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(
@@ -207,7 +212,8 @@ TEST_F(NetworkTest, StopReleasesTheNetworkAfterPauseDiedAndBerthdRestarted) {
   ASSERT_NO_FATAL_FAILURE(WriteConfig("{ broken"));
   ASSERT_TRUE(daemon().Restart().ok());
 
-  ASSERT_TRUE(StopAndRemove(runtime(), *pod).ok());
+  absl::Status removed = StopAndRemove(runtime(), *pod);
+  ASSERT_TRUE(removed.ok()) << removed;
   std::vector<std::string> left = NetworkLeftovers();
   EXPECT_TRUE(left.empty()) << absl::StrJoin(left, "\n");
 }

@@ -113,7 +113,8 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
         {"cgroup_driver", StringField(config.runtime.cgroup_driver, origin)}}},
       {"network",
        {{"conf_dir", StringField(config.network.conf_dir, origin)},
-        {"bin_dirs", StringListField(config.network.bin_dirs, origin)}}},
+        {"bin_dirs", StringListField(config.network.bin_dirs, origin)},
+        {"plugin_timeout_seconds", IntField(config.network.plugin_timeout_seconds, origin)}}},
   };
 }
 
@@ -253,6 +254,12 @@ absl::Status ValidateConfig(const Config& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("image.max_concurrent_downloads must be in 1..64, got ",
                      config.image.max_concurrent_downloads));
+  }
+
+  if (config.network.plugin_timeout_seconds < 1 || config.network.plugin_timeout_seconds > 3600) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("network.plugin_timeout_seconds must be in 1..3600, got ",
+                     config.network.plugin_timeout_seconds));
   }
 
   // A unix socket path must fit sockaddr_un.sun_path (108 bytes with its NUL).

@@ -21,6 +21,7 @@
 //   [network]
 //   conf_dir = "/etc/cni/net.d"
 //   bin_dirs = ["/opt/cni/bin", "/usr/lib/cni"]
+//   plugin_timeout_seconds = 60
 //
 // Every key is optional. A key or section Berth does not know is an error, so a typo never
 // silently falls back to a default.
@@ -93,6 +94,9 @@ struct NetworkSection {
   // Folders searched, in order, for CNI plugin binaries. Absolute paths.
   // Default /opt/cni/bin, /usr/lib/cni.
   std::vector<std::string> bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+  // Seconds one CNI plugin call may take before it is killed and the call fails. 1..3600.
+  // Default 60.
+  int plugin_timeout_seconds = 60;
 };
 
 struct Config {

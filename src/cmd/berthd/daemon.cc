@@ -167,10 +167,18 @@ absl::Status Daemon::BuildBackends() {
   runtime_options.shim_path = config_.runtime.shim_path;
   container_runtime_ = std::make_unique<runtime::Runtime>(std::move(runtime_options));
 
+  network::CniManagerOptions cni_options;
+  cni_options.conf_dir = config_.network.conf_dir;
+  cni_options.bin_dirs = config_.network.bin_dirs;
+  cni_options.cache_dir = JoinPath(config_.daemon.root, "cni");
+  cni_options.plugin_timeout = absl::Seconds(config_.network.plugin_timeout_seconds);
+  cni_ = std::make_unique<network::CniManager>(std::move(cni_options));
+
   pod::PodManagerOptions pod_options;
   pod_options.root = config_.daemon.root;
   pod_options.state = config_.daemon.state;
   pod_options.pause_binary = config_.runtime.pause_path;
+  pod_options.cni = cni_.get();
   if (config_.runtime.cgroup_driver == "systemd") pod_options.default_cgroup_parent = "berth.slice";
   BERTH_ASSIGN_OR_RETURN(pods_, pod::PodManager::Open(std::move(pod_options), image_store_.get(),
                                                       container_runtime_.get()));
@@ -178,11 +186,9 @@ absl::Status Daemon::BuildBackends() {
   runtime_backend_ = std::make_unique<cri::PodBackend>(pods_.get());
   image_backend_ = std::make_unique<cri::StoreImageBackend>(
       image_store_.get(), JoinPath(config_.daemon.root, "containers"));
-  // NOTE: pods get a loopback-only network namespace until CNI plugins are wired in, so the
-  // network is reported not ready, as a kubelet must not schedule pods that need addresses.
-  network_condition_ = [] {
-    return cri::NetworkCondition{false, "NetworkPluginNotReady",
-                                 "berth: no CNI network is configured; pods get loopback only"};
+  network_condition_ = [cni = cni_.get()] {
+    network::NetworkCondition condition = cni->Condition();
+    return cri::NetworkCondition{condition.ready, condition.reason, condition.message};
   };
   return absl::OkStatus();
 }
