@@ -10,6 +10,8 @@ with these faults, each optional:
                        close the connection; later requests, Range ones included, pass through
   --stall-after N      send the first N bytes of every blob body longer than N, then send
                        nothing more (for at most 60 s)
+  --ignore-range       drop the Range header before forwarding, so the registry sends the
+                       whole blob with 200, as a server without range support does
   --redirect-blobs     answer blob GETs with 307 to the same path on http://localhost:<port>;
                        the redirected request is forwarded with the Authorization header of the
                        request that got the redirect, as a storage service with signed URLs
@@ -84,6 +86,8 @@ def make_handler(state):
                 return
 
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            if args.ignore_range:
+                headers = {k: v for k, v in headers.items() if k.lower() != "range"}
             if redirected:
                 path = path[: -len("?redirected=1")]
                 with state.lock:
@@ -151,6 +155,7 @@ def main():
     parser.add_argument("--errors", default="")
     parser.add_argument("--cut-after", type=int, default=0)
     parser.add_argument("--stall-after", type=int, default=0)
+    parser.add_argument("--ignore-range", action="store_true")
     parser.add_argument("--redirect-blobs", action="store_true")
     args = parser.parse_args()
 
