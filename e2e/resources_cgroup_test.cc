@@ -1,7 +1,7 @@
-// Container resources end to end: the limits of CreateContainer and UpdateContainerResources in
-// the container's cgroup files on the host, oom_score_adj read inside the container, a container
-// killed by the OOM killer reported as OOMKilled, the cgroup driver RuntimeConfig reports, and
-// systemd slice and scope naming.
+// Container resources end to end. The limits of CreateContainer and UpdateContainerResources are
+// read from the container's cgroup files on the host, and oom_score_adj inside the container.
+// A container killed by the OOM killer must report OOMKilled. RuntimeConfig must report the
+// configured cgroup driver, and systemd slices must name their scopes as the kubelet expects.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -130,7 +130,7 @@ TEST_F(ResourcesCgroupTest, UpdateChangesRunningContainer) {
   EXPECT_EQ(reported.memory_limit_in_bytes(), 128 * kMiB);
   EXPECT_EQ(reported.cpu_quota(), 50000);
 
-  // A bad request changes nothing and says why.
+  // A bad request is InvalidArgument and changes nothing.
   request.mutable_linux()->set_memory_limit_in_bytes(4096);
   status = runtime().UpdateContainerResources(NewClientContext().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

@@ -1,6 +1,6 @@
-// Sysctls and namespace modes end to end: pod sysctls read back from /proc/sys inside the
-// container, a sysctl value that smuggles a second key rejected, and the PID modes POD,
-// CONTAINER, NODE and TARGET plus IPC and network NODE compared with the host's namespaces.
+// Sysctls and namespace modes end to end. Pod sysctls are read back from /proc/sys inside the
+// container, and a sysctl value that smuggles a second key must be rejected. The PID modes POD,
+// CONTAINER, NODE and TARGET, and IPC and network NODE, are compared with the host's namespaces.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

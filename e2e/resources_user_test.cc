@@ -1,6 +1,6 @@
-// Users end to end: run_as_user, run_as_username, run_as_group and supplemental groups (Merge and
-// Strict) read back with `id` inside the container, and the ids a non-root check could be fooled
-// by (huge, negative, or a numeric-looking name that /etc/passwd maps to root) rejected.
+// Users end to end. run_as_user, run_as_username, run_as_group and supplemental groups (Merge and
+// Strict) are read back with `id` inside the container. Ids that could fool a non-root check
+// (huge, negative, or a numeric-looking name that /etc/passwd maps to root) must be rejected.
 #include <gtest/gtest.h>
 
 #include <algorithm>
