@@ -71,7 +71,8 @@ class RegistryClient {
   // over kMaxManifestBytes, schema 1 and unknown types fail.
   // Errors (of the last host tried): Unavailable when the registry cannot be reached (naming
   // the host) or keeps returning 5xx or 429, NotFound for 404, PermissionDenied for 401/403,
-  // Cancelled, DeadlineExceeded when it stalls.
+  // FailedPrecondition when the host's certificate does not verify, Cancelled, and
+  // DeadlineExceeded when the transfer stalls.
   absl::StatusOr<FetchedManifest> FetchManifest(const Reference& ref, const std::string& key);
 
   // GETs the blob `blob` of `ref`'s repository and passes its bytes, in order and each once, to
