@@ -239,13 +239,13 @@ absl::Status ValidateConfig(const Config& config) {
     if (absl::Status status = CheckPath("network.bin_dirs", dir); !status.ok()) return status;
   }
 
-  if (config.image.pull_progress_timeout_seconds < 1 ||
-      config.image.pull_progress_timeout_seconds > 86400) {
   if (config.runtime.cgroup_driver != "cgroupfs" && config.runtime.cgroup_driver != "systemd") {
     return absl::InvalidArgumentError(absl::StrCat(
         "runtime.cgroup_driver must be \"cgroupfs\" or \"systemd\", got \"",
         config.runtime.cgroup_driver, "\""));
   }
+  if (config.image.pull_progress_timeout_seconds < 1 ||
+      config.image.pull_progress_timeout_seconds > 86400) {
     return absl::InvalidArgumentError(
         absl::StrCat("image.pull_progress_timeout_seconds must be in 1..86400, got ",
                      config.image.pull_progress_timeout_seconds));
@@ -255,7 +255,6 @@ absl::Status ValidateConfig(const Config& config) {
         absl::StrCat("image.max_concurrent_downloads must be in 1..64, got ",
                      config.image.max_concurrent_downloads));
   }
-
   if (config.network.plugin_timeout_seconds < 1 || config.network.plugin_timeout_seconds > 3600) {
     return absl::InvalidArgumentError(
         absl::StrCat("network.plugin_timeout_seconds must be in 1..3600, got ",

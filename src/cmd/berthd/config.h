@@ -81,16 +81,16 @@ struct RuntimeSection {
   std::string shim_path;
   // The berth-pause binary. Absolute path. Default: berth-pause in the folder of berthd.
   std::string pause_path;
+  // How pod cgroups are named: "cgroupfs" (paths such as /berth/<pod>) or "systemd" (slices
+  // and scopes, "berth-<pod>.slice", as the kubelet's systemd driver expects). RuntimeConfig
+  // reports it to the kubelet. Default "cgroupfs".
+  std::string cgroup_driver = "cgroupfs";
 };
 
 // [network]
 struct NetworkSection {
   // Folder of CNI network configuration files. Absolute path. Default /etc/cni/net.d.
   std::string conf_dir = "/etc/cni/net.d";
-  // How pod cgroups are named: "cgroupfs" (paths such as /berth/<pod>) or "systemd" (slices
-  // and scopes, "berth-<pod>.slice", as the kubelet's systemd driver expects). RuntimeConfig
-  // reports it to the kubelet. Default "cgroupfs".
-  std::string cgroup_driver = "cgroupfs";
   // Folders searched, in order, for CNI plugin binaries. Absolute paths.
   // Default /opt/cni/bin, /usr/lib/cni.
   std::vector<std::string> bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
