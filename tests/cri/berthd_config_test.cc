@@ -56,6 +56,16 @@ bin_dirs = ["/opt/cni/bin"]
   EXPECT_TRUE(ValidateConfig(*config).ok());
 }
 
+TEST(ParseConfigTest, ReadsSandboxImage) {
+  absl::StatusOr<Config> config = ParseConfig("", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->image.sandbox_image, "");
+
+  config = ParseConfig("[image]\nsandbox_image = \"registry.k8s.io/pause:3.9\"\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->image.sandbox_image, "registry.k8s.io/pause:3.9");
+}
+
 TEST(ParseConfigTest, UnknownKeyIsNamed) {
   absl::StatusOr<Config> config = ParseConfig("[daemon]\nrot = \"/x\"\n", "/etc/berth/berth.toml");
   ASSERT_FALSE(config.ok());
@@ -219,6 +229,19 @@ TEST(ParseConfigTest, RegistrySettings) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("image.pull_progress_timeout_seconds"),
             absl::string_view::npos);
+}
+
+TEST(ParseConfigTest, CniPluginTimeout) {
+  absl::StatusOr<Config> config =
+      ParseConfig("[network]\nplugin_timeout_seconds = 5\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->network.plugin_timeout_seconds, 5);
+  EXPECT_TRUE(ValidateConfig(*config).ok());
+
+  config->network.plugin_timeout_seconds = 0;
+  EXPECT_EQ(std::string(ValidateConfig(*config).message()),
+            "network.plugin_timeout_seconds must be in 1..3600, got 0");
+  EXPECT_FALSE(ParseConfig("[network]\nplugin_timeout_seconds = \"5s\"\n", "test.toml").ok());
 }
 
 }  // namespace
