@@ -78,6 +78,8 @@ class ImageStore {
   //   PermissionDenied    HTTP 401 or 403
   //   DataLoss            digest mismatch, naming the blob, expected and actual digest
   //   FailedPrecondition  schema 1, unknown media types, documents over 4 MiB, too many layers
+  //   ResourceExhausted   disk full, naming the file; the blobs and snapshots nothing uses are
+  //                       deleted before it returns
   // `options` carries credentials, cancellation (Cancelled) and a progress callback.
   absl::StatusOr<ImageRecord> Pull(const std::string& reference, const PullOptions& options = {});
 
