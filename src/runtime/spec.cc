@@ -128,22 +128,21 @@ absl::StatusOr<Resources> ParseResources(const json& obj, const std::string& whe
   BERTH_ASSIGN_OR_RETURN(const json* memory, Child(obj, where, "memory"));
   if (memory != nullptr) {
     BERTH_RETURN_IF_ERROR(Get(*memory, where + "memory.", "limit", &resources.memory.limit));
-  }
     BERTH_RETURN_IF_ERROR(Get(*memory, where + "memory.", "swap", &resources.memory.swap));
+  }
   BERTH_ASSIGN_OR_RETURN(const json* cpu, Child(obj, where, "cpu"));
   if (cpu != nullptr) {
     std::string at = where + "cpu.";
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "shares", &resources.cpu.shares));
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "quota", &resources.cpu.quota));
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "period", &resources.cpu.period));
-  }
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "cpus", &resources.cpu.cpus));
     BERTH_RETURN_IF_ERROR(Get(*cpu, at, "mems", &resources.cpu.mems));
+  }
   BERTH_ASSIGN_OR_RETURN(const json* pids, Child(obj, where, "pids"));
   if (pids != nullptr) {
     BERTH_RETURN_IF_ERROR(Get(*pids, where + "pids.", "limit", &resources.pids.limit));
   }
-  return resources;
   auto hugepages = obj.find("hugepageLimits");
   if (hugepages != obj.end() && !hugepages->is_null()) {
     if (!hugepages->is_array()) return BadMember(where, "hugepageLimits", "must be an array");
@@ -157,6 +156,7 @@ absl::StatusOr<Resources> ParseResources(const json& obj, const std::string& whe
     }
   }
   BERTH_RETURN_IF_ERROR(Get(obj, where, "unified", &resources.unified));
+  return resources;
 }
 
 absl::StatusOr<Device> ParseDevice(const json& obj, const std::string& where) {
@@ -227,9 +227,6 @@ json ResourcesToJson(const Resources& resources) {
   if (resources.cpu.quota) out["cpu"]["quota"] = *resources.cpu.quota;
   if (resources.cpu.period) out["cpu"]["period"] = *resources.cpu.period;
   if (resources.pids.limit) out["pids"]["limit"] = *resources.pids.limit;
-  return out;
-}
-
   if (resources.memory.swap) out["memory"]["swap"] = *resources.memory.swap;
   if (!resources.cpu.cpus.empty()) out["cpu"]["cpus"] = resources.cpu.cpus;
   if (!resources.cpu.mems.empty()) out["cpu"]["mems"] = resources.cpu.mems;
@@ -237,6 +234,9 @@ json ResourcesToJson(const Resources& resources) {
     out["hugepageLimits"].push_back({{"pageSize", limit.page_size}, {"limit", limit.limit}});
   }
   if (!resources.unified.empty()) out["unified"] = resources.unified;
+  return out;
+}
+
 json DeviceToJson(const Device& device) {
   json out = {{"path", device.path},
               {"type", device.type},
