@@ -149,7 +149,7 @@ TEST_F(ImportTest, OciIndexPicksThisPlatform) {
   EXPECT_EQ(records->front().repo_tags, std::vector<std::string>{"example.com/multi:1"});
 }
 
-TEST_F(ImportTest, DockerSaveLegacyDirsWithPlainLayersAndALink) {
+TEST_F(ImportTest, DockerSaveLegacyFolders) {
   TestImage two = TwoLayerImage(/*gzip=*/false);
   // The top layer twice: the second layer.tar is a symlink to the first, as Docker writes it.
   absl::StatusOr<TestImage> image =
@@ -168,7 +168,7 @@ TEST_F(ImportTest, DockerSaveLegacyDirsWithPlainLayersAndALink) {
   ASSERT_TRUE(found.ok()) << found.status();
 }
 
-TEST_F(ImportTest, DockerSaveBlobsWithGzipLayersInAGzipArchive) {
+TEST_F(ImportTest, DockerSaveGzipEverywhere) {
   TestImage image = TwoLayerImage(/*gzip=*/true);
   std::string path = Write("docker.tar.gz", DockerSave(image, {"example.com/gz:1"},
                                                        DockerLayout::kBlobs),
@@ -240,7 +240,7 @@ TEST_F(ImportRefusalTest, TamperedOciBlob) {
   ExpectRefused(entries, absl::StatusCode::kDataLoss, "has digest");
 }
 
-TEST_F(ImportRefusalTest, DockerLayerNotMatchingItsDiffId) {
+TEST_F(ImportRefusalTest, PlainLayerWrongDiffId) {
   TestImage image = TwoLayerImage(false);
   absl::StatusOr<TestLayer> other = LayerBuilder().File("other", "x").Build(false);
   ASSERT_TRUE(other.ok());
@@ -249,7 +249,7 @@ TEST_F(ImportRefusalTest, DockerLayerNotMatchingItsDiffId) {
                 absl::StatusCode::kDataLoss, "diff id");
 }
 
-TEST_F(ImportRefusalTest, GzipLayerNotMatchingItsDiffIdStoresNoImage) {
+TEST_F(ImportRefusalTest, GzipLayerWrongDiffId) {
   TestImage image = TwoLayerImage(true);
   absl::StatusOr<TestLayer> other = LayerBuilder().File("other", "x").Build(true);
   ASSERT_TRUE(other.ok());

@@ -135,8 +135,8 @@ absl::Status AdminServiceImpl::Pull(const admin::PullImageRequest& request,
                                     ResponseWriter<admin::PullProgress>& out) {
   if (request.image().empty()) return absl::InvalidArgumentError("image is missing or empty");
 
-  // The pull runs on a thread of its own so that this one can write the stream; `stop` tells
-  // it the client went away.
+  // The pull runs on a thread of its own so that this one can write the stream. `stop` is set
+  // when the client has gone away, and the pull polls it.
   ProgressQueue queue;
   std::atomic<bool> stop{false};
   image::PullOptions options;
@@ -195,7 +195,7 @@ grpc::Status AdminServiceImpl::ImportImage(grpc::ServerContext* context,
 
 absl::StatusOr<admin::ImportImageResponse> AdminServiceImpl::Import(
     grpc::ServerContext* context, grpc::ServerReader<admin::ImportChunk>* reader) {
-  // 1. Write the stream to a spool file, which is deleted whatever happens next.
+  // 1. Write the stream to a spool file. The cleanup stack deletes it when this returns.
   std::string path = JoinPath(options_.spool_dir, absl::StrCat(NewId(), kSpoolSuffix));
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return ErrnoError(errno, "create", path);

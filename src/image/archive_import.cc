@@ -264,7 +264,7 @@ absl::StatusOr<PlannedImage> PlanDockerEntry(const Catalogue& catalogue, const j
   auto tags = entry.find("RepoTags");
   if (tags != entry.end() && tags->is_array()) {
     for (const json& tag : *tags) {
-      if (!tag.is_string()) return absl::InvalidArgumentError(plan.what + ": bad RepoTags");
+      if (!tag.is_string()) return absl::InvalidArgumentError(plan.what + ": RepoTags has a non-string entry");
       auto ref = ParseReference(tag.get<std::string>());
       if (!ref.ok()) return Annotate(ref.status(), plan.what);
       if (!ref->tag.empty()) plan.repo_tags.push_back(ref->TagRef());
@@ -284,7 +284,7 @@ absl::StatusOr<PlannedImage> PlanDockerEntry(const Catalogue& catalogue, const j
     return absl::InvalidArgumentError(plan.what + ": missing \"Layers\"");
   }
   for (const json& layer_path : *layers) {
-    if (!layer_path.is_string()) return absl::InvalidArgumentError(plan.what + ": bad Layers");
+    if (!layer_path.is_string()) return absl::InvalidArgumentError(plan.what + ": Layers has a non-string entry");
     std::string what = absl::StrCat("layer ", layer_path.get<std::string>(), " of ", plan.what);
     BERTH_ASSIGN_OR_RETURN(const ArchiveFile* file,
                            catalogue.Find(layer_path.get<std::string>(), what));
@@ -342,12 +342,12 @@ absl::StatusOr<std::vector<PlannedImage>> Plan(const Catalogue& catalogue,
                      "manifest.json (docker save)"));
   }
   if (plans.size() > kMaxArchiveImages) {
-    return absl::FailedPreconditionError(absl::StrCat("archive ", archive_path, " holds ",
+    return absl::FailedPreconditionError(absl::StrCat("archive ", archive_path, " contains ",
                                                       plans.size(), " images, more than ",
                                                       kMaxArchiveImages));
   }
   if (plans.empty()) {
-    return absl::NotFoundError(absl::StrCat("archive ", archive_path, " holds no image for ",
+    return absl::NotFoundError(absl::StrCat("archive ", archive_path, " contains no image for ",
                                             PlatformString(context.platform)));
   }
   return plans;
@@ -364,6 +364,7 @@ absl::StatusOr<ImageRecord> Unpack(ImportContext& context, const PlannedImage& p
   record.repo_digests = plan.repo_digests;
   record.diff_ids = plan.config.diff_ids;
   record.chain_ids = ChainIds(record.diff_ids);
+
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     if (context.options.cancelled && context.options.cancelled()) {
       return archive::ImportCancelled();
@@ -385,6 +386,7 @@ absl::StatusOr<ImageRecord> Unpack(ImportContext& context, const PlannedImage& p
     record.snapshot_dirs.push_back(snapshot->FsDir());
     record.size += layer.size;
   }
+
   record.pulled_at = NowNanos();
   return record;
 }
@@ -425,8 +427,8 @@ absl::StatusOr<std::vector<ImageRecord>> ImportArchive(ImportContext& context,
       AddUnique(records[it->second].repo_digests, record.repo_digests);
     }
   }
-  // NOTE: another import that shares a layer but stacks it on different layers may still need
-  // a blob deleted here; it then fails with NotFound and succeeds when run again.
+  // NOTE: a concurrent import that stacks a shared layer on other layers may still need a blob
+  // deleted here. It then fails with NotFound and succeeds when run again.
   if (!context.keep_layer_blobs) {
     for (const PlannedImage& plan : plans) {
       for (const Descriptor& layer : plan.layers) {

@@ -12,8 +12,8 @@
 // manifest.json is read. Every blob is verified: OCI blobs against the digest and size their
 // descriptors give, docker-save configs against their file name, and every layer against the
 // diff id of the config while it unpacks. Entries are looked up by name and never written by
-// name, so an archive cannot place files anywhere; names that are absolute or contain ".." are
-// refused all the same.
+// name, so an archive cannot place files anywhere. Names that are absolute or contain ".." are
+// rejected all the same.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +49,7 @@ struct ImportContext {
   SnapshotStore& snapshots;
   Platform platform;  // the manifest to pick from a multi-platform index
   const ImportOptions& options;
-  // Keep layer blobs in the content store after their unpack; when false they are deleted once
+  // Keep layer blobs in the content store after their unpack. When false, they are deleted once
   // every image of the archive is unpacked, as a pull does.
   bool keep_layer_blobs = false;
 };

@@ -38,7 +38,7 @@ absl::Status ArchiveError(struct archive* a, const std::string& archive_path,
   return absl::InvalidArgumentError(text);
 }
 
-// Opens `archive_path` as a tar, compressed in any way libarchive knows or not at all.
+// Opens `archive_path` as a tar, plain or compressed with any filter libarchive supports.
 absl::StatusOr<ReadArchive> OpenArchive(const std::string& archive_path) {
   ReadArchive a(archive_read_new());
   if (!a) return absl::ResourceExhaustedError("archive_read_new: out of memory");

@@ -23,7 +23,7 @@ struct ArchiveFile {
   std::string digest;  // "sha256:<hex>" of its bytes
   int64_t size = 0;
   std::string head;    // its first bytes (up to 4), to tell tar, gzip and zstd apart
-  bool kept = false;   // whether `data` holds the whole content
+  bool kept = false;   // whether `data` contains the whole content
   std::string data;
 };
 

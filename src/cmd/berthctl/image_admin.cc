@@ -48,7 +48,7 @@ absl::Status SendArchive(int fd, const std::string& name, const ImportOptions& o
     if (n < 0) return ErrnoError(errno, "read", name);
     if (n == 0 && sent_any) return absl::OkStatus();
     chunk.set_data(buffer.data(), static_cast<size_t>(n));
-    // A refused write means the server ended the call; Finish() says why.
+    // A refused write means the server ended the call, and Finish() returns the reason.
     if (!writer.Write(chunk)) return absl::OkStatus();
     sent_any = true;
     chunk.clear_base_name();

@@ -39,7 +39,12 @@ std::string FormatBytes(uint64_t bytes) {
     ++unit;
   }
   // Three significant digits: 1.50 KiB, 12.3 MiB, 512 MiB.
-  const char* format = value < 10 ? "%.2f %s" : value < 100 ? "%.1f %s" : "%.0f %s";
+  const char* format = "%.0f %s";
+  if (value < 10) {
+    format = "%.2f %s";
+  } else if (value < 100) {
+    format = "%.1f %s";
+  }
   char text[32];
   std::snprintf(text, sizeof(text), format, value, kUnits[unit]);
   return text;
