@@ -128,7 +128,9 @@ pair() {
   bctl start "$container" > /dev/null
   t1=$(date +%s%N)
   echo $(((t1 - t0) / 1000)) >> "$work/$variant.us"
-  mode=$(bctl exec "$container" grep Seccomp: /proc/1/status | awk '{print $2}')
+  # The pod shares one PID namespace, so the container's process is found by its name.
+  mode=$(bctl exec -s "$container" sh -c 'grep Seccomp: /proc/$(pidof sleep)/status' |
+    awk '{print $2}')
   expected=2; [[ $variant == unconfined ]] && expected=0
   if [[ $mode != "$expected" ]]; then
     echo "create_start: $variant container has Seccomp: $mode, expected $expected" >&2

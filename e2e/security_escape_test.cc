@@ -70,6 +70,11 @@ TEST_F(SecurityEscapeTest, BerthBinaryCannotBeOverwrittenThroughProcExe) {
   ASSERT_FALSE(shims.empty());
   for (pid_t pid : shims) EXPECT_TRUE(ExeOnReadOnlyMount(pid)) << "shim " << pid;
   EXPECT_TRUE(ExeOnReadOnlyMount(*waiting_pid));
+  // Its pid as the pod's PID namespace numbers it: the last NSpid field.
+  absl::StatusOr<std::string> status = ReadFile(absl::StrCat("/proc/", *waiting_pid, "/status"));
+  ASSERT_TRUE(status.ok()) << status.status();
+  std::vector<std::string> nspid = absl::StrSplit(StatusFields(*status)["NSpid"], '\t');
+  ASSERT_FALSE(nspid.empty());
   absl::StatusOr<std::string> before = ReadFile(absl::StrCat("/proc/", shims[0], "/exe"));
   ASSERT_TRUE(before.ok()) << before.status();
 
@@ -86,7 +91,10 @@ TEST_F(SecurityEscapeTest, BerthBinaryCannotBeOverwrittenThroughProcExe) {
   absl::StatusOr<std::string> out = RunToExit(attacker);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_FALSE(absl::StrContains(*out, "WROTE")) << *out;
-  EXPECT_TRUE(absl::StrContains(*out, "refused")) << *out;
+  std::string lines = absl::StrCat("\n", *out, "\n");
+  EXPECT_TRUE(absl::StrContains(lines, "\nrefused 1\n")) << *out;  // the pause process
+  EXPECT_TRUE(absl::StrContains(lines, absl::StrCat("\nrefused ", nspid.back(), "\n"))) << *out;
+  Report("attempts from the attacker container", *out);
 
   absl::StatusOr<std::string> after = ReadFile(absl::StrCat("/proc/", shims[0], "/exe"));
   ASSERT_TRUE(after.ok()) << after.status();
@@ -95,18 +103,25 @@ TEST_F(SecurityEscapeTest, BerthBinaryCannotBeOverwrittenThroughProcExe) {
 
 TEST_F(SecurityEscapeTest, NoHostDescriptorIsInherited) {
   StartPod("fds");
-  absl::StatusOr<std::string> out =
-      RunToExit(ContainerConfig("fds", {"sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"}));
+  // ls lists the descriptors of the shell, which waits for it. The trailing "true" keeps the
+  // shell from replacing itself with ls, and no pipe or redirection adds a descriptor.
+  const std::vector<std::string> list_fds = {"sh", "-c", "ls /proc/$$/fd; true"};
+  absl::StatusOr<std::string> out = RunToExit(ContainerConfig("fds", list_fds));
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(*out, "0 1 2 ") << *out;
+  EXPECT_EQ(*out, "0\n1\n2") << *out;
 
   absl::StatusOr<std::string> id =
       StartNewContainer(pod_id_, ContainerConfig("sleeper", {"sleep", "60"}), pod_);
   ASSERT_TRUE(id.ok()) << id.status();
-  absl::StatusOr<v1::ExecSyncResponse> exec =
-      ExecSync(*id, {"sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"}, 10);
+  absl::StatusOr<pid_t> pid = ContainerPid(*id);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  Track(*pid);
+  EXPECT_EQ(ListDir(absl::StrCat("/proc/", *pid, "/fd")),
+            (std::vector<std::string>{"0", "1", "2"}));
+
+  absl::StatusOr<v1::ExecSyncResponse> exec = ExecSync(*id, list_fds, 10);
   ASSERT_TRUE(exec.ok()) << exec.status();
-  EXPECT_EQ(exec->stdout(), "0 1 2 ") << exec->stderr();
+  EXPECT_EQ(exec->stdout(), "0\n1\n2\n") << exec->stderr();
 }
 
 TEST_F(SecurityEscapeTest, WorkingDirectoryThroughProcFdIsRefused) {

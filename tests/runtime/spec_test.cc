@@ -94,10 +94,14 @@ TEST(SpecTest, ValidateRejectsUnsupported) {
   Spec spec = FullSpec();
   ASSERT_TRUE(ValidateSpec(spec).ok()) << ValidateSpec(spec);
 
+  // A seccomp filter is supported, but a malformed one is named by its member.
   Spec seccomp = spec;
-  seccomp.linux.seccomp = nlohmann::json::object();
-  EXPECT_EQ(ValidateSpec(seccomp).code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(ValidateSpec(seccomp).message().find("linux.seccomp"), std::string::npos);
+  seccomp.linux.seccomp = Seccomp{};
+  EXPECT_EQ(ValidateSpec(seccomp).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(ValidateSpec(seccomp).message().find("linux.seccomp.defaultAction"),
+            std::string::npos);
+  seccomp.linux.seccomp->default_action = "SCMP_ACT_ERRNO";
+  EXPECT_TRUE(ValidateSpec(seccomp).ok()) << ValidateSpec(seccomp);
 
   Spec terminal = spec;
   terminal.process.terminal = true;
