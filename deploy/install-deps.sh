@@ -10,6 +10,8 @@ packages=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcurl4-openssl-dev libssl-dev libarchive-dev libseccomp-dev libcap-dev
+  # ISA-L's igzip inflates gzip layers faster (optional at build time); zlib for a unit test
+  libisal-dev zlib1g-dev
   # Tests (python3 and openssl run the registry token server and fault proxy of e2e/support)
   libgtest-dev libgmock-dev python3 openssl
   # Runtime tools and test peers: a registry, CNI plugins, the busybox for test images

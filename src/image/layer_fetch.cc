@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "image/digest.h"
+#include "image/gzip_inflater.h"
 #include "image/pull_progress.h"
 #include "image/unpack.h"
 
@@ -43,6 +44,12 @@ void Drain(int fd) {
 // Any other failure may come from corrupted bytes, which the blob's digest then names, so the
 // download goes on to the end to check it.
 bool StopsDownload(const absl::Status& status) { return absl::IsResourceExhausted(status); }
+
+// True when `chunk`, the start of a blob, begins with the gzip magic.
+bool IsGzip(std::string_view chunk) {
+  return !chunk.empty() && static_cast<unsigned char>(chunk[0]) == 0x1f &&
+         (chunk.size() < 2 || static_cast<unsigned char>(chunk[1]) == 0x8b);
+}
 
 // The checks a streamed blob passes through: its digest and size, and when the blob is kept, the
 // content store writer that also verifies it.
@@ -104,6 +111,13 @@ absl::Status StreamLayer(PullContext& context, const Reference& ref, const Layer
         absl::StrCat(what, ": cannot start the unpack thread: ", error.what()));
   }
 
+  // A gzip stream is inflated here, in the download thread, when igzip is available; the
+  // unpacker then reads plain tar. Other streams go to the unpacker as they are.
+  auto to_pipe = [&](std::string_view bytes) { return WriteAll(write_end.get(), bytes, pipe_path); };
+  std::unique_ptr<GzipInflater> inflater;
+  bool first_chunk = true;
+  absl::Status inflated;  // after an inflate error, chunks are only verified
+
   // Most unpack failures let the download go on: a corrupted blob then fails on its digest,
   // which names the cause better than the tar error it led to. A full disk stops it at once.
   absl::Status fetched = context.registry.FetchBlob(
@@ -111,15 +125,25 @@ absl::Status StreamLayer(PullContext& context, const Reference& ref, const Layer
         if (unpack_broke) return absl::AbortedError(absl::StrCat(what, ": unpack failed"));
         BERTH_RETURN_IF_ERROR(stop.Check(ref.String()));
         BERTH_RETURN_IF_ERROR(check.Update(chunk));
-        BERTH_RETURN_IF_ERROR(WriteAll(write_end.get(), chunk, pipe_path));
+        if (first_chunk && IsGzip(chunk) && GzipInflater::Available()) {
+          inflater = std::make_unique<GzipInflater>(what, to_pipe);
+        }
+        first_chunk = false;
+        if (!inflater) {
+          BERTH_RETURN_IF_ERROR(to_pipe(chunk));
+        } else if (inflated.ok()) {
+          inflated = inflater->Update(chunk);
+        }
         progress.Add(chunk.size());
         return absl::OkStatus();
       });
   if (fetched.ok()) fetched = check.Finish();
+  if (inflater && inflated.ok()) inflated = inflater->Finish();
   write_end.Reset();  // end of file for the unpacker
   unpacker.join();
   if (unpack_broke) return unpacked;
   BERTH_RETURN_IF_ERROR(fetched);
+  BERTH_RETURN_IF_ERROR(inflated);
   return unpacked;
 }
 

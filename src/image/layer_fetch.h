@@ -48,6 +48,8 @@ class PullStop {
 // chain id, from this pull or another, download and unpack it once. The other calls wait for
 // that result, and try again themselves when it failed. A snapshot is published only when both
 // the blob's digest and the diff id matched. `stop` is checked between chunks.
+// NOTE: downloads are shared per chain id. The same blob on top of different layers (another
+// chain id) is downloaded once for each.
 // Errors: those of RegistryClient::FetchBlob and UnpackLayer; DataLoss for a digest or size
 // mismatch (naming the layer, expected and actual digest); Cancelled or Aborted from `stop`.
 absl::StatusOr<Snapshot> EnsureLayer(PullContext& context, const Reference& ref,
