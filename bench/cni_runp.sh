@@ -47,9 +47,15 @@ berthd_pid=$!
 cleanup() {
   kill "$berthd_pid" 2>/dev/null || true
   wait "$berthd_pid" 2>/dev/null || true
-  # Pods left by an interrupted run: their pinned namespaces and cgroups.
+  # Pods left by an interrupted run: their pause processes and shims (found by this run's
+  # cgroup and state folder), pinned namespaces and cgroups.
+  for procs in /sys/fs/cgroup/pids/berth-cni-bench/*/cgroup.procs; do
+    [ -e "$procs" ] && xargs -r kill -9 < "$procs" 2>/dev/null
+  done
+  for pid in $(pgrep -f "berth-shim create --state-dir $tmp/" || true); do kill "$pid" 2>/dev/null; done
+  sleep 0.5
   for pin in "$tmp"/state/netns/*; do [ -e "$pin" ] && umount -l "$pin" 2>/dev/null; done
-  rmdir /sys/fs/cgroup/*/berth-cni-bench/* /sys/fs/cgroup/*/berth-cni-bench 2>/dev/null || true
+  rmdir /sys/fs/cgroup/*/berth-cni-bench/*/ /sys/fs/cgroup/*/berth-cni-bench 2>/dev/null || true
 }
 trap cleanup EXIT
 export BERTH_ENDPOINT="unix://$tmp/berth.sock"
@@ -66,7 +72,9 @@ JSON
   ids+=("$("$bin/berthctl" runp "$tmp/pods/$i.json")")
   times+=($(( ($(date +%s%N) - start) / 1000000 )))
 done
-for id in "${ids[@]}"; do "$bin/berthctl" stopp "$id" > /dev/null; "$bin/berthctl" rmp "$id" > /dev/null; done
+# All pods share one cgroup parent, made by the first pod and removed with it, so it goes last.
+for id in "${ids[@]}"; do "$bin/berthctl" stopp "$id" > /dev/null; done
+for (( i = ${#ids[@]} - 1; i >= 0; i-- )); do "$bin/berthctl" rmp "${ids[$i]}" > /dev/null; done
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 runp_ms=$(printf '%s\n' "${times[@]}" | median)

@@ -198,6 +198,37 @@ TEST_F(NetworkTest, ConfigInstalledAfterStartTakesEffect) {
   EXPECT_TRUE(absl::StartsWith(status->status().network().ip(), subnet_prefix()));
 }
 
+TEST_F(NetworkTest, PodCidrOfUpdateRuntimeConfigReachesHostLocal) {
+  std::string conflist = BridgeConflist();
+  const std::string bridge_type = R"("type": "bridge",)";
+  ASSERT_NE(conflist.find(bridge_type), std::string::npos);
+  conflist.replace(conflist.find(bridge_type), bridge_type.size(),
+                   bridge_type + R"( "capabilities": {"ipRanges": true},)");
+  // Without gateway and masquerading: the check is about the address host-local hands out,
+  // and Debian's bridge plugin (1.1.1) does not undo its NAT chain cleanly for such ranges.
+  const std::string gateway_on = R"("isGateway": true, "ipMasq": true)";
+  ASSERT_NE(conflist.find(gateway_on), std::string::npos);
+  conflist.replace(conflist.find(gateway_on), gateway_on.size(),
+                   R"("isGateway": false, "ipMasq": false)");
+  ASSERT_NO_FATAL_FAILURE(WriteConfig(conflist));
+
+  v1::UpdateRuntimeConfigRequest request;
+  request.mutable_runtime_config()->mutable_network_config()->set_pod_cidr("192.168.77.0/24");
+  v1::UpdateRuntimeConfigResponse response;
+  ASSERT_TRUE(runtime().UpdateRuntimeConfig(NewClientContext().get(), request, &response).ok());
+
+  absl::StatusOr<std::string> pod = RunPod(PodConfig("cidr"));
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  absl::StatusOr<v1::PodSandboxStatusResponse> status = PodStatus(*pod);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(absl::StartsWith(status->status().network().ip(), "192.168.77."))
+      << status->status().network().ip();
+
+  request.mutable_runtime_config()->mutable_network_config()->set_pod_cidr("192.168.77.0/99");
+  grpc::Status bad = runtime().UpdateRuntimeConfig(NewClientContext().get(), request, &response);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad.error_message();
+}
+
 TEST_F(NetworkTest, StopReleasesTheNetworkAfterPauseDiedAndBerthdRestarted) {
   ASSERT_NO_FATAL_FAILURE(InstallBridgeConfig());
   absl::StatusOr<std::string> pod = RunPod(PodConfig("orphan"));

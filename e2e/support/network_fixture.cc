@@ -25,8 +25,8 @@ constexpr const char* kNetworkName = "berth-e2e";
 }  // namespace
 
 void NetworkTest::SetUp() {
-  // The thread's namespace is what every process started from here on (registry, berthd, the
-  // plugins it runs, shell commands) inherits; TearDown puts the thread back.
+  // Every process started from this thread from here on (registry, berthd, the plugins it
+  // runs, shell commands) inherits the new namespace. TearDown moves the thread back.
   original_netns_.Reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   ASSERT_TRUE(original_netns_.valid()) << "open own netns: " << std::strerror(errno);
   ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): " << std::strerror(errno);

@@ -48,7 +48,7 @@ class NetworkTest : public CriTest {
   // Writes an executable shell script `name` into fake_bin_dir().
   void WritePlugin(const std::string& name, const std::string& script);
 
-  // Runs `command` with /bin/sh in the test's namespace; returns stdout and stderr together.
+  // Runs `command` with /bin/sh in the test's namespace and returns stdout and stderr together.
   // A non-zero exit is Internal with the output.
   absl::StatusOr<std::string> Shell(const std::string& command);
 
@@ -60,7 +60,7 @@ class NetworkTest : public CriTest {
   // each. Empty when the network is clean.
   std::vector<std::string> NetworkLeftovers();
 
-  // Runs `cmd` in container `id` and returns its stdout; a non-zero exit is an error with the
+  // Runs `cmd` in container `id` and returns its stdout. A non-zero exit is an error with the
   // output.
   absl::StatusOr<std::string> Run(const std::string& id, const std::vector<std::string>& cmd,
                                   int timeout_seconds = 10);

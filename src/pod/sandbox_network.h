@@ -1,5 +1,5 @@
-// The CNI view of a sandbox: what its CRI config asks of the pod network (port mappings,
-// bandwidth annotations, DNS) in the terms of src/network/.
+// The CNI view of a sandbox: what its CRI config requests from the pod network (port mappings,
+// bandwidth annotations, DNS), in the terms of src/network/.
 #pragma once
 
 #include "absl/status/statusor.h"

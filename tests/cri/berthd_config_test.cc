@@ -231,5 +231,19 @@ TEST(ParseConfigTest, RegistrySettings) {
             absl::string_view::npos);
 }
 
+TEST(ParseConfigTest, CniPluginTimeout) {
+  absl::StatusOr<Config> config =
+      ParseConfig("[network]\nplugin_timeout_seconds = 5\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->network.plugin_timeout_seconds, 5);
+  ResolveBinaryPaths("/usr/local/bin", *config);
+  EXPECT_TRUE(ValidateConfig(*config).ok());
+
+  config->network.plugin_timeout_seconds = 0;
+  EXPECT_EQ(std::string(ValidateConfig(*config).message()),
+            "network.plugin_timeout_seconds must be in 1..3600, got 0");
+  EXPECT_FALSE(ParseConfig("[network]\nplugin_timeout_seconds = \"5s\"\n", "test.toml").ok());
+}
+
 }  // namespace
 }  // namespace berth::berthd

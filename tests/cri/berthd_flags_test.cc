@@ -59,5 +59,16 @@ TEST(ApplyFlagsTest, RegistryConfigDir) {
   EXPECT_EQ(config.image.registry_config_dir, "/srv/certs.d");
 }
 
+TEST(ApplyFlagsTest, CniFoldersReplaceTheConfiguredOnes) {
+  absl::StatusOr<Flags> flags = ParseFlags(
+      {"--cni-conf-dir", "/srv/net.d", "--cni-bin-dir", "/srv/cni", "--cni-bin-dir=/usr/lib/cni"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  Config config;
+  config.network.bin_dirs = {"/from/file"};
+  ApplyFlags(*flags, config);
+  EXPECT_EQ(config.network.conf_dir, "/srv/net.d");
+  EXPECT_EQ(config.network.bin_dirs, (std::vector<std::string>{"/srv/cni", "/usr/lib/cni"}));
+}
+
 }  // namespace
 }  // namespace berth::berthd
