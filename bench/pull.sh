@@ -85,6 +85,11 @@ wait_for() {
 # Peak resident memory (VmHWM) of process $1, in KiB.
 peak_rss() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
+# CPU time (user and system) that process $1 has used so far, in ms.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # --- registry and image --------------------------------------------------------------------
@@ -113,9 +118,19 @@ echo "pull: $layers layers, $entries entries, $((unpacked / 1000000)) MB unpacke
 
 # --- one cold pull per runtime -------------------------------------------------------------
 
-# Each appends "wall_ms daemon_peak_kib client_peak_kib disk_kib" to $work/<runtime>.rounds.
+# Each appends "wall_ms daemon_peak_kib client_peak_kib disk_kib cpu_ms" to
+# $work/<runtime>.rounds, where cpu_ms is what the daemon and the client used during the pull.
+# Appends one round of runtime $1 (daemon $2, folder $3, wall ms $4, daemon CPU ms before $5).
+record_round() {
+  local client_kib user sys
+  read -r client_kib user sys < <(tail -1 "$3/client.kib")
+  echo "$4 $(peak_rss "$2") $client_kib $(du -sk "$3/root" | cut -f1)" \
+    "$(($(cpu_ms "$2") - $5 + $(awk -v u="$user" -v s="$sys" 'BEGIN {print int((u + s) * 1000)}')))" \
+    >> "$work/$1.rounds"
+}
+
 pull_berth() {
-  local dir=$work/berth pid start end
+  local dir=$work/berth pid start end cpu
   rm -rf "$dir"
   mkdir -p "$dir/cni"
   printf '[image]\nmax_concurrent_downloads = 3\n[network]\nconf_dir = "%s"\n' "$dir/cni" \
@@ -126,14 +141,14 @@ pull_berth() {
   daemon_pids+=("$pid")
   bctl() { timeout 600 "$bin/berthctl" --runtime-endpoint "unix://$dir/state/berth.sock" "$@"; }
   wait_for 300 bctl version
+  cpu=$(cpu_ms "$pid")
   start=$(now_ms)
-  /usr/bin/time -f %M -o "$dir/client.kib" "$bin/berthctl" \
+  /usr/bin/time -f '%M %U %S' -o "$dir/client.kib" "$bin/berthctl" \
     --runtime-endpoint "unix://$dir/state/berth.sock" pull "$image" \
     > "$dir/pull.out" 2>&1 || { cat "$dir/pull.out" >&2; return 1; }
   end=$(now_ms)
   bctl images | grep -q bench/debian || { echo "pull: Berth lists no image" >&2; return 1; }
-  echo "$((end - start)) $(peak_rss "$pid") $(tail -1 "$dir/client.kib")" \
-    "$(du -sk "$dir/root" | cut -f1)" >> "$work/berth.rounds"
+  record_round berth "$pid" "$dir" "$((end - start))" "$cpu"
   stop_daemon "$pid"
   rm -rf "$dir"
 }
@@ -142,7 +157,7 @@ pull_berth() {
 # each layer with the overlayfs snapshotter. containerd runs in a mount namespace of its own
 # with a private /run, so its overlay mounts and sockets never reach the host.
 pull_containerd() {
-  local dir=$work/containerd pid start end
+  local dir=$work/containerd pid start end cpu
   rm -rf "$dir"
   mkdir -p "$dir"
   cat > "$dir/config.toml" << TOML
@@ -164,14 +179,14 @@ TOML
   daemon_pids+=("$pid")
   cctl() { timeout 600 ctr -a "$dir/containerd.sock" "$@"; }
   wait_for 300 cctl version
+  cpu=$(cpu_ms "$pid")
   start=$(now_ms)
-  /usr/bin/time -f %M -o "$dir/client.kib" ctr -a "$dir/containerd.sock" images pull \
+  /usr/bin/time -f '%M %U %S' -o "$dir/client.kib" ctr -a "$dir/containerd.sock" images pull \
     --plain-http --max-concurrent-downloads 3 "$image" > "$dir/pull.out" 2>&1 ||
     { tail -5 "$dir/pull.out" >&2; return 1; }
   end=$(now_ms)
   cctl images ls -q | grep -q bench/debian || { echo "pull: containerd lists no image" >&2; return 1; }
-  echo "$((end - start)) $(peak_rss "$pid") $(tail -1 "$dir/client.kib")" \
-    "$(du -sk "$dir/root" | cut -f1)" >> "$work/containerd.rounds"
+  record_round containerd "$pid" "$dir" "$((end - start))" "$cpu"
   stop_daemon "$pid"
   rm -rf "$dir"
 }
@@ -200,7 +215,13 @@ read -r bc _ _ < <(stats "$work/berth.rounds" 3)
 read -r cc _ _ < <(stats "$work/containerd.rounds" 3)
 read -r bk _ _ < <(stats "$work/berth.rounds" 4)
 read -r ck _ _ < <(stats "$work/containerd.rounds" 4)
+read -r bu _ _ < <(stats "$work/berth.rounds" 5)
+read -r cu _ _ < <(stats "$work/containerd.rounds" 5)
 ratio=$(awk -v b="$bw" -v c="$cw" 'BEGIN {printf "%.2f", b / c}')
+# The ratio within each round, where both runtimes met about the same load.
+paste -d' ' <(cut -d' ' -f1 "$work/berth.rounds") <(cut -d' ' -f1 "$work/containerd.rounds") |
+  awk '{printf "%.3f\n", $1 / $2}' > "$work/ratios"
+read -r round_ratio round_ratio_min round_ratio_max < <(stats "$work/ratios" 1)
 containerd_version=$(containerd --version | awk '{print $3}')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -213,8 +234,10 @@ printf '%-34s %14s %14s\n' "daemon peak RSS KiB, median" "$bd" "$cd"
 printf '%-34s %14s %14s\n' "daemon peak RSS KiB, max" "$bd_max" "$cd_max"
 printf '%-34s %14s %14s\n' "client peak RSS KiB, median" "$bc" "$cc"
 printf '%-34s %14s %14s\n' "disk after pull KiB, median" "$bk" "$ck"
-printf 'wall time ratio berth/containerd: %s (goal <= 0.60); load average at the end: %s\n' \
-  "$ratio" "$load"
+printf '%-34s %14s %14s\n' "CPU ms daemon+client, median" "$bu" "$cu"
+printf 'wall time ratio berth/containerd: %s of the medians, %s median of the rounds (%s..%s);' \
+  "$ratio" "$round_ratio" "$round_ratio_min" "$round_ratio_max"
+printf ' goal <= 0.60\nload average at the end: %s\n' "$load"
 
 if [[ -n $out ]]; then
   cat > "$out" << JSON
@@ -224,11 +247,13 @@ if [[ -n $out ]]; then
  "berth": {"wall_ms": [$(cut -d' ' -f1 "$work/berth.rounds" | paste -sd,)],
    "daemon_peak_kib": [$(cut -d' ' -f2 "$work/berth.rounds" | paste -sd,)],
    "client_peak_kib": [$(cut -d' ' -f3 "$work/berth.rounds" | paste -sd,)],
-   "disk_kib": [$(cut -d' ' -f4 "$work/berth.rounds" | paste -sd,)]},
+   "disk_kib": [$(cut -d' ' -f4 "$work/berth.rounds" | paste -sd,)],
+   "cpu_ms": [$(cut -d' ' -f5 "$work/berth.rounds" | paste -sd,)]},
  "containerd": {"wall_ms": [$(cut -d' ' -f1 "$work/containerd.rounds" | paste -sd,)],
    "daemon_peak_kib": [$(cut -d' ' -f2 "$work/containerd.rounds" | paste -sd,)],
    "client_peak_kib": [$(cut -d' ' -f3 "$work/containerd.rounds" | paste -sd,)],
-   "disk_kib": [$(cut -d' ' -f4 "$work/containerd.rounds" | paste -sd,)]},
- "wall_ratio": $ratio}
+   "disk_kib": [$(cut -d' ' -f4 "$work/containerd.rounds" | paste -sd,)],
+   "cpu_ms": [$(cut -d' ' -f5 "$work/containerd.rounds" | paste -sd,)]},
+ "wall_ratio": $ratio, "round_ratios": [$(paste -sd, "$work/ratios")]}
 JSON
 fi
