@@ -99,12 +99,6 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
   BERTH_ASSIGN_OR_RETURN(runtime::Spec spec,
                          BuildContainerSpec(record.id, config, sandbox.record,
                                             PathsOf(sandbox.record), defaults, rootfs));
-  runtime::CreateRequest request;
-  request.id = record.id;
-  request.bundle_dir = record.dir;
-  request.spec = std::move(spec);
-  request.rootfs_mount = BuildRootfsOverlay(defaults.layer_dirs, upper, work);
-  request.log_path = record.log_path;
   const auto& namespaces = config.linux().security_context().namespace_options();
   if (namespaces.pid() == ::runtime::v1::TARGET) {
     BERTH_ASSIGN_OR_RETURN(std::string target, TargetPidNamespace(sandbox_id, namespaces.target_id()));
@@ -112,6 +106,12 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
       if (ns.type == "pid") ns.path = target;
     }
   }
+  runtime::CreateRequest request;
+  request.id = record.id;
+  request.bundle_dir = record.dir;
+  request.spec = std::move(spec);
+  request.rootfs_mount = BuildRootfsOverlay(defaults.layer_dirs, upper, work);
+  request.log_path = record.log_path;
   auto created = runtime_->Create(request);
   if (!created.ok()) return Annotate(created.status(), "create container");
   cleanup.Push("delete container " + record.id, [this, id = record.id] {

@@ -16,8 +16,8 @@
 #include "pod/sandbox_network.h"
 #include "pod/spec_builder.h"
 #include "pod/pod_cgroup.h"
-
 #include "runtime/linux/cgroups_systemd.h"
+
 namespace berth::pod {
 namespace {
 

@@ -153,13 +153,13 @@ absl::Status Daemon::BuildBackends() {
   image::ImageStoreOptions image_options;
   image_options.root = config_.daemon.root;
   image_options.insecure_registries = config_.image.insecure_registries;
-  if (!config_.image.sandbox_image.empty()) {
-    image_options.pinned_images.push_back(config_.image.sandbox_image);
-  }
   image_options.registry_config_dir = config_.image.registry_config_dir;
   image_options.pull_progress_timeout_seconds = config_.image.pull_progress_timeout_seconds;
   image_options.max_concurrent_downloads = config_.image.max_concurrent_downloads;
   image_options.keep_layer_blobs = config_.image.keep_layer_blobs;
+  if (!config_.image.sandbox_image.empty()) {
+    image_options.pinned_images.push_back(config_.image.sandbox_image);
+  }
   BERTH_ASSIGN_OR_RETURN(image_store_, image::ImageStore::Open(std::move(image_options)));
 
   runtime::RuntimeOptions runtime_options;
@@ -178,8 +178,8 @@ absl::Status Daemon::BuildBackends() {
   pod_options.root = config_.daemon.root;
   pod_options.state = config_.daemon.state;
   pod_options.pause_binary = config_.runtime.pause_path;
-  pod_options.cni = cni_.get();
   if (config_.runtime.cgroup_driver == "systemd") pod_options.default_cgroup_parent = "berth.slice";
+  pod_options.cni = cni_.get();
   BERTH_ASSIGN_OR_RETURN(pods_, pod::PodManager::Open(std::move(pod_options), image_store_.get(),
                                                       container_runtime_.get()));
 

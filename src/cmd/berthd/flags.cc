@@ -17,10 +17,10 @@ std::map<std::string, std::function<void(std::string)>> ValueFlags(Flags& flags)
       {"--state", [&flags](std::string v) { flags.state = std::move(v); }},
       {"--listen", [&flags](std::string v) { flags.listen = std::move(v); }},
       {"--log-level", [&flags](std::string v) { flags.log_level = std::move(v); }},
-      {"--cni-conf-dir", [&flags](std::string v) { flags.cni_conf_dir = std::move(v); }},
-      {"--cni-bin-dir", [&flags](std::string v) { flags.cni_bin_dirs.push_back(std::move(v)); }},
       {"--registry-config-dir",
        [&flags](std::string v) { flags.registry_config_dir = std::move(v); }},
+      {"--cni-conf-dir", [&flags](std::string v) { flags.cni_conf_dir = std::move(v); }},
+      {"--cni-bin-dir", [&flags](std::string v) { flags.cni_bin_dirs.push_back(std::move(v)); }},
   };
 }
 
@@ -70,9 +70,9 @@ void ApplyFlags(const Flags& flags, Config& config) {
   if (flags.state) config.daemon.state = *flags.state;
   if (flags.listen) config.daemon.listen = *flags.listen;
   if (flags.log_level) config.daemon.log_level = *flags.log_level;
+  if (flags.registry_config_dir) config.image.registry_config_dir = *flags.registry_config_dir;
   if (flags.cni_conf_dir) config.network.conf_dir = *flags.cni_conf_dir;
   if (!flags.cni_bin_dirs.empty()) config.network.bin_dirs = flags.cni_bin_dirs;
-  if (flags.registry_config_dir) config.image.registry_config_dir = *flags.registry_config_dir;
 }
 
 std::string Usage() {
@@ -89,11 +89,11 @@ std::string Usage() {
       "  --state DIR         volatile data (default /run/berth)\n"
       "  --listen SOCKET     CRI socket path (default /run/berth/berth.sock)\n"
       "  --log-level LEVEL   trace, debug, info, warn or error (default info)\n"
+      "  --registry-config-dir DIR\n"
+      "                      per-registry hosts.toml folder (default /etc/berth/certs.d)\n"
       "  --cni-conf-dir DIR  CNI network configuration folder (default /etc/cni/net.d)\n"
       "  --cni-bin-dir DIR   CNI plugin folder; repeat for several, searched in order\n"
       "                      (default /opt/cni/bin, then /usr/lib/cni)\n"
-      "  --registry-config-dir DIR\n"
-      "                      per-registry hosts.toml folder (default /etc/berth/certs.d)\n"
       "  --version           print the version and exit\n"
       "  -h, --help          print this help and exit\n");
 }

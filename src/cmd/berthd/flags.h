@@ -21,12 +21,12 @@ struct Flags {
   std::optional<std::string> state;
   std::optional<std::string> listen;
   std::optional<std::string> log_level;
+  // --registry-config-dir: overrides image.registry_config_dir.
+  std::optional<std::string> registry_config_dir;
   // --cni-conf-dir: overrides network.conf_dir.
   std::optional<std::string> cni_conf_dir;
   // --cni-bin-dir, repeatable: when given, these folders, in order, replace network.bin_dirs.
   std::vector<std::string> cni_bin_dirs;
-  // --registry-config-dir: overrides image.registry_config_dir.
-  std::optional<std::string> registry_config_dir;
   // --help / -h and --version: print and exit.
   bool help = false;
   bool version = false;
