@@ -1,32 +1,10 @@
-// A temporary directory for one test, deleted with everything in it when the test ends.
+// The shared per-test temporary directory, under this module's namespace.
 #pragma once
 
-#include <stdlib.h>
-
-#include <string>
-
-#include "base/file.h"
+#include "support/temp_dir.h"
 
 namespace berth::image {
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    path_ = JoinPath(base && *base ? base : "/tmp", "berth-image-test-XXXXXX");
-    if (::mkdtemp(path_.data()) == nullptr) path_.clear();
-  }
-  ~TempDir() {
-    if (!path_.empty()) (void)RemoveAll(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return JoinPath(path_, name); }
-
- private:
-  std::string path_;
-};
+using test_support::TempDir;
 
 }  // namespace berth::image
