@@ -22,7 +22,8 @@ class ImportTest : public ::testing::Test {
     const char* base = std::getenv("TMPDIR");
     temp_ = JoinPath(base && *base ? base : "/tmp", "berth-import-e2e-XXXXXX");
     ASSERT_NE(::mkdtemp(temp_.data()), nullptr);
-    auto store = image::ImageStore::Open({JoinPath(temp_, "root"), {}});
+    auto store =
+        image::ImageStore::Open(image::ImageStoreOptions::AtRoot(JoinPath(temp_, "root")));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
 

@@ -131,7 +131,7 @@ class ImageFakeRegistryTest : public ::testing::Test {
     const char* base = std::getenv("TMPDIR");
     temp_ = JoinPath(base && *base ? base : "/tmp", "berth-image-e2e-XXXXXX");
     ASSERT_NE(::mkdtemp(temp_.data()), nullptr);
-    auto store = ImageStore::Open({JoinPath(temp_, "root"), {}});
+    auto store = ImageStore::Open(ImageStoreOptions::AtRoot(JoinPath(temp_, "root")));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }

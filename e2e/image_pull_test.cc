@@ -124,7 +124,7 @@ TEST_F(ImagePullTest, PullsBusybox) {
 
   // Records survive a restart.
   store_.reset();
-  auto reopened = ImageStore::Open({.root = root_});
+  auto reopened = ImageStore::Open(ImageStoreOptions::AtRoot(root_));
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   std::vector<ImageRecord> listed = (*reopened)->List();
   ASSERT_EQ(listed.size(), 1u);

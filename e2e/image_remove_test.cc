@@ -110,7 +110,7 @@ TEST_F(ImageRemoveTest, TagMovesToNewImage) {
 
   // The move is on disk too.
   store_.reset();
-  auto reopened = ImageStore::Open({.root = root_});
+  auto reopened = ImageStore::Open(ImageStoreOptions::AtRoot(root_));
   ASSERT_TRUE(reopened.ok());
   EXPECT_TRUE((*reopened)->Find(old_record->id)->repo_tags.empty());
   EXPECT_EQ((*reopened)->Find(Ref("app:1"))->id, new_record->id);
@@ -122,7 +122,7 @@ TEST_F(ImageRemoveTest, TagMovesToNewImage) {
   ASSERT_TRUE(json.ok());
   (*json)["repo_tags"] = {Ref("app:1")};
   ASSERT_TRUE(WriteJsonFileAtomic(old_path, *json).ok());
-  auto recovered = ImageStore::Open({.root = root_});
+  auto recovered = ImageStore::Open(ImageStoreOptions::AtRoot(root_));
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_TRUE((*recovered)->Find(old_record->id)->repo_tags.empty());
   EXPECT_EQ((*recovered)->Find(Ref("app:1"))->id, new_record->id);

@@ -43,7 +43,7 @@ TEST(MakeTestImageScript, PushesPullableBusybox) {
   char temp[] = "/tmp/berth-image-e2e-XXXXXX";
   ASSERT_NE(::mkdtemp(temp), nullptr);
   {
-    auto store = ImageStore::Open({JoinPath(temp, "root"), {}});
+    auto store = ImageStore::Open(ImageStoreOptions::AtRoot(JoinPath(temp, "root")));
     ASSERT_TRUE(store.ok()) << store.status();
     auto record = (*store)->Pull(reference);
     ASSERT_TRUE(record.ok()) << record.status();

@@ -28,7 +28,7 @@ class ImageStoreTest : public ::testing::Test {
     auto registry = TestRegistry::Start();
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = *std::move(registry);
-    auto store = image::ImageStore::Open({.root = root_});
+    auto store = image::ImageStore::Open(image::ImageStoreOptions::AtRoot(root_));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,6 +33,13 @@
 namespace berth::image {
 
 struct ImageStoreOptions {
+  // Options with only `root` set and every other field at its default.
+  static ImageStoreOptions AtRoot(std::string root) {
+    ImageStoreOptions options;
+    options.root = std::move(root);
+    return options;
+  }
+
   // Directory of all image data, e.g. /var/lib/berth. Created when missing.
   std::string root;
   // Registries pulled from over plain HTTP: "host" (any port) or "host:port". localhost and
