@@ -85,32 +85,34 @@ TEST(ValidateContainerConfig, LogPathOutsideDirectory) {
   ExpectInvalid(ValidateContainerConfig(config), "config.log_path \"/abs.log\"");
 }
 
-TEST(ValidateContainerConfig, SecurityProfilesAreRejectedUntilSupported) {
-  auto seccomp = ValidContainer();
-  seccomp.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+TEST(ValidateContainerConfig, SecurityProfilesChecked) {
+  auto runtime_default = ValidContainer();
+  runtime_default.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
       ::runtime::v1::SecurityProfile::RuntimeDefault);
-  absl::Status status = ValidateContainerConfig(seccomp);
-  EXPECT_TRUE(absl::IsUnimplemented(status)) << status;
-  EXPECT_NE(std::string(status.message()).find("seccomp profile \"RuntimeDefault\""),
-            std::string::npos)
-      << status;
-
-  auto apparmor = ValidContainer();
-  apparmor.mutable_linux()->mutable_security_context()->mutable_apparmor()->set_profile_type(
-      ::runtime::v1::SecurityProfile::Localhost);
-  EXPECT_TRUE(absl::IsUnimplemented(ValidateContainerConfig(apparmor)));
+  EXPECT_TRUE(ValidateContainerConfig(runtime_default).ok());
 
   auto unconfined = ValidContainer();
   unconfined.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
       ::runtime::v1::SecurityProfile::Unconfined);
   EXPECT_TRUE(ValidateContainerConfig(unconfined).ok());
+
+  auto relative = ValidContainer();
+  auto* seccomp = relative.mutable_linux()->mutable_security_context()->mutable_seccomp();
+  seccomp->set_profile_type(::runtime::v1::SecurityProfile::Localhost);
+  seccomp->set_localhost_ref("profiles/deny.json");
+  ExpectInvalid(ValidateContainerConfig(relative), "\"profiles/deny.json\"");
+
+  auto unnamed = ValidContainer();
+  unnamed.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+      ::runtime::v1::SecurityProfile::Localhost);
+  ExpectInvalid(ValidateContainerConfig(unnamed), "localhost_ref is empty");
 }
 
-TEST(ValidatePodSandboxConfig, SeccompProfileIsRejectedUntilSupported) {
+TEST(ValidatePodSandboxConfig, SeccompLocalhostNeedsPath) {
   auto config = ValidPod();
   config.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
       ::runtime::v1::SecurityProfile::Localhost);
-  EXPECT_TRUE(absl::IsUnimplemented(ValidatePodSandboxConfig(config)));
+  ExpectInvalid(ValidatePodSandboxConfig(config), "localhost_ref is empty");
 }
 
 TEST(ValidateRuntimeHandler, OnlyDefaultHandler) {
