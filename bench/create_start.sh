@@ -39,6 +39,9 @@ done
 work=$(mktemp -d /tmp/berth-bench-seccomp.XXXXXX)
 cgroup=$(basename "$work")
 daemon_pids=()
+bench_name=create_start
+# shellcheck source=bench/lib.sh
+source "$top/bench/lib.sh"
 
 # Everything started here ends here, also after a failure: the pod, the daemons by pid, shims
 # naming our folder, mounts below it, the cgroups and the folder.
@@ -56,36 +59,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Sends SIGTERM to our child $1, waits up to 10 s, then SIGKILL, and reaps it.
-stop_pid() {
-  kill "$1" 2> /dev/null || return 0
-  for _ in $(seq 100); do ps -o stat= -p "$1" | grep -qv '^Z' || break; sleep 0.1; done
-  kill -9 "$1" 2> /dev/null || true
-  wait "$1" 2> /dev/null || true
-}
-
-# Runs "$@" until it succeeds, at most $1 tenths of a second.
-wait_for() {
-  local tries=$1; shift
-  for _ in $(seq "$tries"); do "$@" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "create_start: timed out waiting for: $*" >&2; return 1
-}
-
 # --- registry, image, daemon ---------------------------------------------------------------
 
-port=""
-for _ in $(seq 50); do
-  candidate=$((20000 + RANDOM % 20000))
-  ss -Hltn "sport = :$candidate" | grep -q . || { port=$candidate; break; }
-done
-[[ -n $port ]] || { echo "create_start: no free loopback port" >&2; exit 1; }
-registry="127.0.0.1:$port"
-mkdir -p "$work/registry" "$work/logs"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
-  "$work/registry/data" "$registry" > "$work/registry/config.yml"
-/usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
-daemon_pids+=($!)
-wait_for 100 curl -fsS "http://$registry/v2/"
+mkdir -p "$work/logs"
+start_registry
 image="$registry/bench/busybox:1.0"
 "$top/deploy/make-test-image.sh" "$image" > /dev/null
 

@@ -48,6 +48,9 @@ done
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 cgroup=$(basename "$work") # pods get the cgroup parent /$cgroup/pod
 daemon_pids=() active_ctl=""
+bench_name=cri_latency
+# shellcheck source=bench/lib.sh
+source "$top/bench/lib.sh"
 
 # Everything started here ends here, also after a failure: pods through their runtime, then
 # the daemons by pid, then leftover shims (those with our folder in their command line), then
@@ -66,36 +69,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Sends SIGTERM to our child $1, waits up to 10 s for it to exit, then SIGKILL, and reaps it.
-stop_pid() {
-  kill "$1" 2> /dev/null || return 0
-  for _ in $(seq 100); do ps -o stat= -p "$1" | grep -qv '^Z' || break; sleep 0.1; done
-  kill -9 "$1" 2> /dev/null || true
-  wait "$1" 2> /dev/null || true
-}
-
-# Runs "$@" until it succeeds, at most $1 tenths of a second.
-wait_for() {
-  local tries=$1; shift
-  for _ in $(seq "$tries"); do "$@" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "cri_latency: timed out waiting for: $*" >&2; return 1
-}
-
 # --- registry and images -------------------------------------------------------------------
 
-port=""
-for _ in $(seq 50); do
-  candidate=$((20000 + RANDOM % 20000))
-  ss -Hltn "sport = :$candidate" | grep -q . || { port=$candidate; break; }
-done
-[[ -n $port ]] || { echo "cri_latency: no free loopback port" >&2; exit 1; }
-registry="127.0.0.1:$port"
-mkdir -p "$work/registry"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
-  "$work/registry/data" "$registry" > "$work/registry/config.yml"
-/usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
-daemon_pids+=($!)
-wait_for 100 curl -fsS "http://$registry/v2/"
+start_registry
 image="$registry/bench/busybox:1.0"
 "$top/deploy/make-test-image.sh" "$image" > /dev/null
 

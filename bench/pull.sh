@@ -48,6 +48,9 @@ done
 
 work=$(mktemp -d /var/tmp/berth-pull-bench.XXXXXX)
 daemon_pids=()
+bench_name=pull
+# shellcheck source=bench/lib.sh
+source "$top/bench/lib.sh"
 
 # Everything started here ends here, also after a failure: the daemons by pid, then mounts
 # under the folder, then the folder.
@@ -59,27 +62,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Sends SIGTERM to our child $1, waits up to 10 s for it to exit, then SIGKILL, and reaps it.
-stop_pid() {
-  kill "$1" 2> /dev/null || return 0
-  for _ in $(seq 100); do ps -o stat= -p "$1" | grep -qv '^Z' || break; sleep 0.1; done
-  kill -9 "$1" 2> /dev/null || true
-  wait "$1" 2> /dev/null || true
-}
-
 # Stops daemon $1 and forgets it, so the clean-up never signals a reused pid.
 stop_daemon() {
   local pid kept=()
   stop_pid "$1"
   for pid in "${daemon_pids[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
   daemon_pids=("${kept[@]}")
-}
-
-# Runs "$@" until it succeeds, at most $1 tenths of a second.
-wait_for() {
-  local tries=$1; shift
-  for _ in $(seq "$tries"); do "$@" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "pull: timed out waiting for: $*" >&2; return 1
 }
 
 # Peak resident memory (VmHWM) of process $1, in KiB.
@@ -94,19 +82,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # --- registry and image --------------------------------------------------------------------
 
-port=""
-for _ in $(seq 50); do
-  candidate=$((20000 + RANDOM % 20000))
-  ss -Hltn "sport = :$candidate" | grep -q . || { port=$candidate; break; }
-done
-[[ -n $port ]] || { echo "pull: no free loopback port" >&2; exit 1; }
-registry="127.0.0.1:$port"
-mkdir -p "$work/registry" "$work/image"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
-  "$work/registry/data" "$registry" > "$work/registry/config.yml"
-/usr/bin/docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
-daemon_pids+=($!)
-wait_for 100 curl -fsS "http://$registry/v2/"
+mkdir -p "$work/image"
+start_registry
 
 image="$registry/bench/debian:1.0"
 echo "pull: building and pushing $image from: ${package_list[*]}" >&2
