@@ -66,7 +66,8 @@ TEST_F(NetworkTest, TwoPodsGetAddressesTalkAndPublishAHostPort) {
 
   absl::StatusOr<v1::PodSandboxStatusResponse> status_a = PodStatus(*pod_a);
   absl::StatusOr<v1::PodSandboxStatusResponse> status_b = PodStatus(*pod_b);
-  ASSERT_TRUE(status_a.ok() && status_b.ok());
+  ASSERT_TRUE(status_a.ok()) << status_a.status();
+  ASSERT_TRUE(status_b.ok()) << status_b.status();
   std::string ip_a = status_a->status().network().ip();
   std::string ip_b = status_b->status().network().ip();
   EXPECT_TRUE(absl::StartsWith(ip_a, subnet_prefix())) << ip_a;
