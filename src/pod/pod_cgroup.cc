@@ -9,6 +9,7 @@
 #include "base/file.h"
 #include "base/status.h"
 #include "runtime/linux/cgroups.h"
+#include "runtime/linux/systemd_units.h"
 
 namespace berth::pod {
 namespace {
@@ -49,13 +50,30 @@ absl::StatusOr<bool> PodCgroupExists(const std::string& path) {
 absl::Status CreatePodCgroup(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(runtime::CgroupLayout layout, runtime::DetectCgroupLayout());
   BERTH_ASSIGN_OR_RETURN(std::vector<runtime::CgroupDir> dirs, runtime::CgroupDirsFor(layout, path));
+
+  // A slice that exists already was made by someone else, usually the kubelet through systemd.
+  bool start_slice = false;
+  if (runtime::IsSystemdSliceName(path)) {
+    BERTH_ASSIGN_OR_RETURN(bool exists, PodCgroupExists(path));
+    start_slice = !exists;
+  }
+  if (start_slice) {
+    BERTH_RETURN_IF_ERROR(Annotate(runtime::StartPodSlice(path), "start pod slice " + path));
+  }
+
   auto created = runtime::CreateCgroupDirs(layout, dirs);
-  if (!created.ok()) return Annotate(created.status(), "create pod cgroup " + path);
+  if (!created.ok()) {
+    if (start_slice) (void)runtime::StopPodSlice(path);
+    return Annotate(created.status(), "create pod cgroup " + path);
+  }
   return absl::OkStatus();
 }
 
 absl::Status RemovePodCgroup(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(std::vector<runtime::CgroupDir> dirs, DirsOf(path));
+  if (runtime::IsSystemdSliceName(path)) {
+    BERTH_RETURN_IF_ERROR(Annotate(runtime::StopPodSlice(path), "stop pod slice " + path));
+  }
   // Empty child cgroups, such as those of a container whose removal was cut short, would keep
   // the pod's cgroup busy forever. A child that still has processes makes this fail.
   for (const runtime::CgroupDir& dir : dirs) RemoveEmptyChildren(dir.path);
