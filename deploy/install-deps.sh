@@ -10,10 +10,14 @@ packages=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcurl4-openssl-dev libssl-dev libarchive-dev libseccomp-dev libcap-dev
+  # sd-bus, for the systemd cgroup driver's calls to systemd's manager
+  libsystemd-dev
   # ISA-L's igzip inflates gzip layers faster (optional at build time); zlib for a unit test
   libisal-dev zlib1g-dev
   # Tests (python3 and openssl run the registry token server and fault proxy of e2e/support)
   libgtest-dev libgmock-dev python3 openssl
+  # The private bus of the systemd cgroup driver's e2e tests
+  dbus-daemon
   # Runtime tools and test peers: a registry, CNI plugins, the busybox for test images
   docker-registry containernetworking-plugins busybox-static iproute2 util-linux
   curl ca-certificates tar gzip coreutils procps

@@ -24,6 +24,7 @@
 #include "base/status.h"
 #include "runtime/linux/cgroups.h"
 #include "runtime/linux/launcher.h"
+#include "runtime/linux/systemd_units.h"
 #include "runtime/shim/protocol.h"
 #include "runtime/shim/shim_files.h"
 #include "runtime/spawn.h"
@@ -288,6 +289,7 @@ absl::Status Runtime::ForceCleanup(const std::string& id) {
     // removed if empty, and a failure is no reason to keep the state directory.
     bool owned = PathExists(paths.container_pid());
     if (dirs.ok() && owned) {
+      BERTH_RETURN_IF_ERROR(StopContainerScope(record->cgroups_path));
       // Nothing may outlive the container: kill what is left in its cgroup, then remove it.
       for (int attempt = 0; attempt < 100; ++attempt) {
         absl::StatusOr<std::vector<pid_t>> pids = CgroupPids(*dirs);

@@ -6,8 +6,8 @@
 // container's cgroupsPath is "slice:prefix:name", the transient scope "prefix-name.scope" inside
 // that slice.
 //
-// NOTE: Berth creates these directories through cgroupfs. It does not ask systemd over D-Bus
-// (StartTransientUnit) to create the units, so systemd, where it runs, does not know them.
+// Berth creates these directories through cgroupfs, and also starts the units through systemd's
+// manager over D-Bus where one is reachable (systemd_units.h).
 #pragma once
 
 #include <string>

@@ -17,6 +17,7 @@
 #include "runtime/linux/container_init.h"
 #include "runtime/linux/process_setup.h"
 #include "runtime/linux/sync_channel.h"
+#include "runtime/linux/systemd_units.h"
 
 namespace berth::runtime {
 namespace {
@@ -262,6 +263,9 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
     KillAndReap(pid);
     return absl::OkStatus();
   });
+  std::string cgroups_path = ContainerCgroupsPath(spec, request.id);
+  BERTH_RETURN_IF_ERROR(StartContainerScope(cgroups_path, pid, spec.linux.resources));
+  cleanup.Push("stop systemd scope", [cgroups_path] { return StopContainerScope(cgroups_path); });
 
   BERTH_RETURN_IF_ERROR(AwaitReady(reader, deadline, warn));
   cleanup.Disarm();
