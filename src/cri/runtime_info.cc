@@ -29,7 +29,9 @@ runtime::v1::StatusResponse MakeStatusResponse(const NetworkCondition& network) 
   }
 
   // The kubelet reads per-handler features from this list; the default handler is "".
-  response.add_runtime_handlers()->mutable_features();
+  // Pods with userns_options mode POD get a user namespace of their own.
+  auto* features = response.add_runtime_handlers()->mutable_features();
+  features->set_user_namespaces(true);
   // ContainerUser honours supplemental_groups_policy Strict and reports the groups in
   // ContainerStatus.user.
   response.mutable_features()->set_supplemental_groups_policy(true);

@@ -5,6 +5,7 @@
 #include "pod/security_spec.h"
 #include "pod/resources_spec.h"
 #include "pod/user_spec.h"
+#include "pod/userns_spec.h"
 #include "runtime/linux/cgroups_systemd.h"
 #include "runtime/linux/sysctl.h"
 
@@ -39,16 +40,8 @@ absl::Status ValidatePodUserAndSysctls(const ::runtime::v1::LinuxPodSandboxConfi
           "kernel.msg*, kernel.sem and fs.mqueue.* are allowed"));
     }
   }
-  // TODO: user namespaces (uid/gid mappings, idmapped or chowned layers) are not implemented;
-  // running such a pod without one would give it more privilege than it asked for.
-  // NamespaceMode POD is 0, so only a present userns_options asks for a user namespace.
-  const auto& namespaces = linux.security_context().namespace_options();
-  if (namespaces.has_userns_options() &&
-      namespaces.userns_options().mode() == ::runtime::v1::POD) {
-    return absl::UnimplementedError(
-        "config.linux.security_context.namespace_options.userns_options: user namespaces are not "
-        "supported by berth yet (RuntimeHandlerFeatures.user_namespaces is false)");
-  }
+  BERTH_RETURN_IF_ERROR(
+      pod::PodUsernsOf(linux.security_context().namespace_options()).status());
   return Annotate(pod::CheckPodUserIds(linux.security_context()), "config.linux");
 }
 

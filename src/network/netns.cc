@@ -24,6 +24,8 @@ namespace {
 
 constexpr long kNsfsMagic = 0x6e736673;
 
+}  // namespace
+
 absl::Status BringLoopbackUp() {
   UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket", "AF_INET");
@@ -35,6 +37,8 @@ absl::Status BringLoopbackUp() {
   if (::ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) return ErrnoError(errno, "SIOCSIFFLAGS", "lo");
   return absl::OkStatus();
 }
+
+namespace {
 
 // Runs on a thread of its own: unshare(CLONE_NEWNET) moves only the calling thread into the new
 // namespace, so the daemon's other threads stay where they are, and the thread ends afterwards.

@@ -18,6 +18,9 @@ absl::Status CreatePinnedNetns(const std::string& path);
 // idempotent.
 absl::Status RemovePinnedNetns(const std::string& path);
 
+// Sets the loopback interface of the calling thread's network namespace up.
+absl::Status BringLoopbackUp();
+
 // Returns true when `path` is a pinned network namespace (an nsfs mount of type net).
 bool IsPinnedNetns(const std::string& path);
 

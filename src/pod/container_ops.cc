@@ -11,6 +11,7 @@
 #include "pod/pod_manager.h"
 #include "pod/signals.h"
 #include "pod/spec_builder.h"
+#include "pod/userns_spec.h"
 
 namespace berth::pod {
 namespace {
@@ -99,6 +100,7 @@ absl::StatusOr<std::string> PodManager::CreateContainer(
   BERTH_ASSIGN_OR_RETURN(runtime::Spec spec,
                          BuildContainerSpec(record.id, config, sandbox.record,
                                             PathsOf(sandbox.record), defaults, rootfs));
+  BERTH_RETURN_IF_ERROR(ApplyPodUserns(spec, sandbox.record, &config, options_.userns_ownership));
   const auto& namespaces = config.linux().security_context().namespace_options();
   if (namespaces.pid() == ::runtime::v1::TARGET) {
     BERTH_ASSIGN_OR_RETURN(std::string target, TargetPidNamespace(sandbox_id, namespaces.target_id()));

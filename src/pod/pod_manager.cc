@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "network/netns.h"
+#include "network/userns.h"
 #include "pod/pod_cgroup.h"
 
 namespace berth::pod {
@@ -126,6 +127,8 @@ void PodManager::SweepOrphan(const std::string& id, const std::string& dir, bool
     std::string netns = JoinPath(JoinPath(options_.state, "netns"), id);
     if (options_.cni != nullptr) log_failure("cni del", options_.cni->Teardown(id, netns));
     log_failure("remove netns", network::RemovePinnedNetns(netns));
+    std::string userns = JoinPath(JoinPath(options_.state, "userns"), id);
+    log_failure("remove userns", network::RemovePinnedUserns(userns));
     // Only a pod cgroup Berth made itself has a name it can know without the record.
     std::string cgroup = JoinPath(options_.default_cgroup_parent, id);
     auto exists = PodCgroupExists(cgroup);

@@ -24,6 +24,7 @@
 #include "network/cni_manager.h"
 #include "pod/names.h"
 #include "pod/records.h"
+#include "pod/userns_spec.h"
 #include "runtime/runtime.h"
 #include "runtime/v1/api.pb.h"
 
@@ -39,6 +40,9 @@ struct PodManagerOptions {
   // Pod networking; null, or a configuration directory without any file, gives pods a
   // loopback-only network namespace. Must outlive the manager.
   network::CniManager* cni = nullptr;
+  // How image files get their owners in pods with a user namespace: "idmap" (idmapped layers,
+  // falling back to chown where the kernel cannot) or "chown" (always chown).
+  std::string userns_ownership = "idmap";
 };
 
 // A sandbox with its live state.
@@ -123,6 +127,9 @@ class PodManager {
   absl::Status StartPause(SandboxRecord& record);
   // CNI ADD into the sandbox's netns; fills the record's addresses and pushes the DEL.
   absl::Status SetUpPodNetwork(SandboxRecord& record, CleanupStack& cleanup);
+  // Makes the pod's pinned user namespace and, owned by it, its network namespace.
+  absl::Status MakePodUserns(SandboxRecord& record, const PodUserns& userns,
+                             CleanupStack& cleanup);
   // CNI DEL of the sandbox; idempotent.
   absl::Status TearDownPodNetwork(const SandboxRecord& record);
   // Kill the pause and wait for it to stop.

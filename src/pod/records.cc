@@ -57,6 +57,7 @@ nlohmann::json ToJson(const SandboxRecord& record) {
       {"created_at", record.created_at},
       {"dir", record.dir},
       {"netns_path", record.netns_path},
+      {"userns_path", record.userns_path},
       {"cgroup_parent", record.cgroup_parent},
       {"owns_cgroup_parent", record.owns_cgroup_parent},
       {"pause_pid", record.pause_pid},
@@ -76,6 +77,10 @@ absl::StatusOr<SandboxRecord> SandboxFromJson(const nlohmann::json& json) {
            Field(json, "cgroup_parent", &record.cgroup_parent),
            Field(json, "owns_cgroup_parent", &record.owns_cgroup_parent),
            Field(json, "pause_pid", &record.pause_pid), Field(json, "ip", &record.ip)}) {
+    if (!status.ok()) return status;
+  }
+  if (json.contains("userns_path")) {
+    absl::Status status = Field(json, "userns_path", &record.userns_path);
     if (!status.ok()) return status;
   }
   // Records written before additional_ips existed have none.

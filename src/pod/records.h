@@ -25,6 +25,7 @@ struct SandboxRecord {
   int64_t created_at = 0;       // nanoseconds since the epoch
   std::string dir;              // <root>/sandboxes/<id>: pod files and the pause rootfs
   std::string netns_path;       // pinned network namespace; empty for host networking
+  std::string userns_path;      // pinned user namespace; empty when the pod has none
   std::string cgroup_parent;    // cgroup of the pod; the pause and every container sit below it
   bool owns_cgroup_parent = false;  // Berth made the pod cgroup, so Berth removes it
   int pause_pid = 0;            // pid of berth-pause in the host's pid namespace

@@ -1,8 +1,12 @@
 // PodManager: the sandbox operations.
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "base/cleanup.h"
 #include "base/clock.h"
 #include "base/file.h"
@@ -11,10 +15,12 @@
 #include "base/status.h"
 #include "network/netns.h"
 #include "network/pod_files.h"
+#include "network/userns.h"
 #include "pod/pod_manager.h"
 #include "pod/security_spec.h"
 #include "pod/sandbox_network.h"
 #include "pod/spec_builder.h"
+#include "pod/userns_spec.h"
 #include "pod/pod_cgroup.h"
 #include "runtime/linux/cgroups_systemd.h"
 
@@ -50,6 +56,7 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
     return absl::OkStatus();
   });
 
+  BERTH_ASSIGN_OR_RETURN(std::optional<PodUserns> userns, PodUsernsOf(config.linux().security_context().namespace_options()));
   BERTH_RETURN_IF_ERROR(MakeDirs(JoinPath(record.dir, "rootfs"), 0755));
   cleanup.Push("remove " + record.dir, [dir = record.dir] { return RemoveAll(dir); });
 
@@ -57,7 +64,11 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
     std::string netns_dir = JoinPath(options_.state, "netns");
     BERTH_RETURN_IF_ERROR(MakeDirs(netns_dir, 0755));
     record.netns_path = JoinPath(netns_dir, record.id);
-    BERTH_RETURN_IF_ERROR(network::CreatePinnedNetns(record.netns_path));
+    if (userns) {
+      BERTH_RETURN_IF_ERROR(MakePodUserns(record, *userns, cleanup));
+    } else {
+      BERTH_RETURN_IF_ERROR(network::CreatePinnedNetns(record.netns_path));
+    }
     cleanup.Push("remove netns " + record.netns_path,
                  [path = record.netns_path] { return network::RemovePinnedNetns(path); });
     BERTH_RETURN_IF_ERROR(SetUpPodNetwork(record, cleanup));
@@ -91,6 +102,28 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
   Log()->info("sandbox ready pod={} name={} pause_pid={} netns={}", record.id, name,
               record.pause_pid, record.netns_path);
   return record.id;
+}
+
+absl::Status PodManager::MakePodUserns(SandboxRecord& record, const PodUserns& userns,
+                                       CleanupStack& cleanup) {
+  std::string dir = JoinPath(options_.state, "userns");
+  BERTH_RETURN_IF_ERROR(MakeDirs(dir, 0755));
+  record.userns_path = JoinPath(dir, record.id);
+  BERTH_RETURN_IF_ERROR(network::CreatePinnedUserns(record.userns_path, record.netns_path,
+                                                    IdMapText(userns.uids),
+                                                    IdMapText(userns.gids)));
+  cleanup.Push("remove userns " + record.userns_path,
+               [path = record.userns_path] { return network::RemovePinnedUserns(path); });
+  // The pause's root directory must belong to the namespace's root, which makes mount points in
+  // it; the host's root is nobody there.
+  std::string rootfs = JoinPath(record.dir, "rootfs");
+  if (::chown(rootfs.c_str(), *runtime::MapToHost(userns.uids, 0),
+              *runtime::MapToHost(userns.gids, 0)) != 0) {
+    return ErrnoError(errno, "chown", rootfs);
+  }
+  Log()->info("user namespace made pod={} uid_map=\"{}\" path={}", record.id,
+              absl::StrReplaceAll(IdMapText(userns.uids), {{"\n", ";"}}), record.userns_path);
+  return absl::OkStatus();
 }
 
 absl::Status PodManager::SetUpPodNetwork(SandboxRecord& record, CleanupStack& cleanup) {
@@ -147,6 +180,7 @@ absl::Status PodManager::StartPause(SandboxRecord& record) {
   request.bundle_dir = record.dir;
   request.spec = BuildPauseSpec(record, JoinPath(record.dir, "rootfs"), options_.pause_binary);
   BERTH_RETURN_IF_ERROR(ApplySandboxSecurity(request.spec, record.config));
+  BERTH_RETURN_IF_ERROR(ApplyPodUserns(request.spec, record, nullptr, options_.userns_ownership));
   auto created = runtime_->Create(request);
   if (!created.ok()) return Annotate(created.status(), "create pause process");
   absl::Status started = runtime_->Start(record.id);
@@ -192,6 +226,9 @@ absl::Status PodManager::StopPodSandbox(const std::string& id_or_prefix) {
   BERTH_RETURN_IF_ERROR(TearDownPodNetwork(record));
   if (!record.netns_path.empty()) {
     BERTH_RETURN_IF_ERROR(network::RemovePinnedNetns(record.netns_path));
+  }
+  if (!record.userns_path.empty()) {
+    BERTH_RETURN_IF_ERROR(network::RemovePinnedUserns(record.userns_path));
   }
   if (record.state != SandboxState::kNotReady) {
     record.state = SandboxState::kNotReady;

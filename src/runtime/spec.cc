@@ -172,6 +172,31 @@ absl::StatusOr<Device> ParseDevice(const json& obj, const std::string& where) {
   return device;
 }
 
+absl::Status ParseIdMappings(const json& obj, const std::string& where, const char* key,
+                              std::vector<IdMapping>* out) {
+  auto list = obj.find(key);
+  if (list == obj.end() || list->is_null()) return absl::OkStatus();
+  if (!list->is_array()) return BadMember(where, key, "must be an array");
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string at = absl::StrCat(where, key, "[", i, "].");
+    BERTH_RETURN_IF_ERROR(ExpectObject((*list)[i], at));
+    IdMapping mapping;
+    BERTH_RETURN_IF_ERROR(Get((*list)[i], at, "containerID", &mapping.container_id));
+    BERTH_RETURN_IF_ERROR(Get((*list)[i], at, "hostID", &mapping.host_id));
+    BERTH_RETURN_IF_ERROR(Get((*list)[i], at, "size", &mapping.size));
+    out->push_back(mapping);
+  }
+  return absl::OkStatus();
+}
+
+json IdMappingsToJson(const std::vector<IdMapping>& mappings) {
+  json out = json::array();
+  for (const IdMapping& m : mappings) {
+    out.push_back({{"containerID", m.container_id}, {"hostID", m.host_id}, {"size", m.size}});
+  }
+  return out;
+}
+
 absl::StatusOr<Linux> ParseLinux(const json& obj, const std::string& where) {
   Linux linux;
   auto namespaces = obj.find("namespaces");
@@ -211,6 +236,8 @@ absl::StatusOr<Linux> ParseLinux(const json& obj, const std::string& where) {
   if (seccomp != obj.end() && !seccomp->is_null()) {
     BERTH_ASSIGN_OR_RETURN(linux.seccomp, SeccompFromJson(*seccomp, where + "seccomp."));
   }
+  BERTH_RETURN_IF_ERROR(ParseIdMappings(obj, where, "uidMappings", &linux.uid_mappings));
+  BERTH_RETURN_IF_ERROR(ParseIdMappings(obj, where, "gidMappings", &linux.gid_mappings));
   return linux;
 }
 
@@ -270,6 +297,8 @@ json LinuxToJson(const Linux& linux) {
   }
   if (!linux.rootfs_propagation.empty()) out["rootfsPropagation"] = linux.rootfs_propagation;
   if (linux.seccomp) out["seccomp"] = SeccompToJson(*linux.seccomp);
+  if (!linux.uid_mappings.empty()) out["uidMappings"] = IdMappingsToJson(linux.uid_mappings);
+  if (!linux.gid_mappings.empty()) out["gidMappings"] = IdMappingsToJson(linux.gid_mappings);
   return out;
 }
 
@@ -367,6 +396,13 @@ absl::StatusOr<Spec> ReadSpecFile(const std::string& path) {
 
 absl::Status WriteSpecFile(const std::string& path, const Spec& spec) {
   return WriteJsonFileAtomic(path, SpecToJson(spec), 0600);
+}
+
+std::optional<uint32_t> MapToHost(const std::vector<IdMapping>& mappings, uint32_t id) {
+  for (const IdMapping& m : mappings) {
+    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+  }
+  return std::nullopt;
 }
 
 const Namespace* FindNamespace(const Spec& spec, const std::string& type) {

@@ -73,6 +73,14 @@ struct Namespace {
   std::string path;
 };
 
+// linux.uidMappings / gidMappings entry: ids [container_id, container_id + size) in the user
+// namespace are ids [host_id, host_id + size) on the host.
+struct IdMapping {
+  uint32_t container_id = 0;  // containerID
+  uint32_t host_id = 0;       // hostID
+  uint32_t size = 0;
+};
+
 // linux.devices: a device node to create in the container's /dev.
 struct Device {
   std::string path;  // e.g. "/dev/null"
@@ -148,6 +156,9 @@ struct Linux {
   std::vector<Device> devices;
   std::string rootfs_propagation;  // rootfsPropagation; empty means "rprivate"
   std::optional<Seccomp> seccomp;  // absent: no filter
+  // The mappings of the user namespace the container joins; empty without one.
+  std::vector<IdMapping> uid_mappings;  // uidMappings
+  std::vector<IdMapping> gid_mappings;  // gidMappings
 };
 
 struct Spec {
@@ -188,7 +199,8 @@ absl::Status WriteSpecFile(const std::string& path, const Spec& spec);
 // Checks what the launcher can honour without touching the system: args and root present,
 // known namespace types, a new mount namespace, absolute mount destinations, only namespaced
 // sysctls (net.*, IPC and UTS keys) with their namespace, a well-formed seccomp filter, no
-// terminal, no user namespace. Unsupported features are Unimplemented with the field named.
+// terminal, a user namespace only joined by path and with mappings that map id 0. Unsupported
+// features are Unimplemented with the field named.
 absl::Status ValidateSpec(const Spec& spec);
 
 // The mounts every container starts from: /proc, /dev (tmpfs), /dev/pts, /dev/shm, /dev/mqueue,
@@ -209,6 +221,14 @@ std::vector<std::string> DefaultReadonlyPaths();
 // capabilities in bounding, effective and permitted, and PATH set. The caller fills in
 // process.args, root.path, hostname, cgroupsPath and replaces namespaces it wants to join.
 Spec BaseSpec();
+
+// Checks a list of id mappings: 1 to 340 entries, none empty, none running past 2^32, none
+// overlapping another on either side, none mapping the host's id 0, and container id 0 mapped.
+// InvalidArgument messages start with `where`, e.g. "linux.uidMappings[1] overlaps [0]".
+absl::Status CheckIdMappings(const std::vector<IdMapping>& mappings, const std::string& where);
+
+// The host id of `id` in the user namespace under `mappings`; nullopt when it is not mapped.
+std::optional<uint32_t> MapToHost(const std::vector<IdMapping>& mappings, uint32_t id);
 
 // Returns the namespace entry of `type`, or nullptr.
 const Namespace* FindNamespace(const Spec& spec, const std::string& type);

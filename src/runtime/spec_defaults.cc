@@ -56,7 +56,9 @@ absl::Status ValidateNamespaces(const Spec& spec) {
     if (!seen.insert(ns.type).second) {
       return Invalid(absl::StrCat("linux.namespaces: type \"", ns.type, "\" given twice"));
     }
-    if (ns.type == "user") return Unsupported("linux.namespaces type \"user\"");
+    if (ns.type == "user" && ns.path.empty()) {
+      return Unsupported("a new user namespace; Berth joins a pinned one by path");
+    }
     if (!ns.path.empty() && ns.path[0] != '/') {
       return Invalid(absl::StrCat("linux.namespaces: path of \"", ns.type,
                                   "\" must be absolute: \"", ns.path, "\""));
@@ -67,6 +69,18 @@ absl::Status ValidateNamespaces(const Spec& spec) {
     return Invalid("linux.namespaces must contain a new \"mount\" namespace");
   }
   if (!mount->path.empty()) return Unsupported("joining a mount namespace by path");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUserNamespace(const Spec& spec) {
+  bool has_mappings = !spec.linux.uid_mappings.empty() || !spec.linux.gid_mappings.empty();
+  if (FindNamespace(spec, "user") == nullptr) {
+    if (has_mappings) return Invalid("linux.uidMappings/gidMappings need a user namespace");
+    return absl::OkStatus();
+  }
+  absl::Status checked = CheckIdMappings(spec.linux.uid_mappings, "linux.uidMappings");
+  if (checked.ok()) checked = CheckIdMappings(spec.linux.gid_mappings, "linux.gidMappings");
+  if (!checked.ok()) return Invalid(std::string(checked.message()));
   return absl::OkStatus();
 }
 
@@ -103,6 +117,42 @@ absl::Status ValidateDevices(const Spec& spec) {
 
 }  // namespace
 
+absl::Status CheckIdMappings(const std::vector<IdMapping>& mappings, const std::string& where) {
+  auto invalid = [&](const std::string& detail) {
+    return absl::InvalidArgumentError(absl::StrCat(where, detail));
+  };
+  if (mappings.empty()) return invalid(" is empty");
+  // The kernel takes at most this many lines in a uid_map or gid_map file.
+  constexpr size_t kMaxLines = 340;
+  if (mappings.size() > kMaxLines) {
+    return invalid(absl::StrCat(" has ", mappings.size(), " entries, more than ", kMaxLines));
+  }
+  for (size_t i = 0; i < mappings.size(); ++i) {
+    const IdMapping& m = mappings[i];
+    uint64_t container_end = uint64_t{m.container_id} + m.size;
+    uint64_t host_end = uint64_t{m.host_id} + m.size;
+    std::string at = absl::StrCat("[", i, "]");
+    if (m.size == 0) return invalid(absl::StrCat(at, ": the length is 0"));
+    if (container_end > (uint64_t{1} << 32) || host_end > (uint64_t{1} << 32)) {
+      return invalid(absl::StrCat(at, ": ", m.size, " ids from ", m.container_id, " (host ",
+                                  m.host_id, ") run past 2^32"));
+    }
+    // Handing the host's root to a pod would undo what the namespace is for.
+    if (m.host_id == 0) return invalid(absl::StrCat(at, ": maps the host's id 0"));
+    for (size_t j = 0; j < i; ++j) {
+      const IdMapping& o = mappings[j];
+      bool container_overlap = m.container_id < o.container_id + uint64_t{o.size} &&
+                               o.container_id < container_end;
+      bool host_overlap = m.host_id < o.host_id + uint64_t{o.size} && o.host_id < host_end;
+      if (container_overlap || host_overlap) {
+        return invalid(absl::StrCat(at, " overlaps [", j, "]"));
+      }
+    }
+  }
+  if (!MapToHost(mappings, 0)) return invalid(" does not map container id 0");
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSpec(const Spec& spec) {
   if (spec.process.args.empty()) return Invalid("process.args is empty");
   if (spec.process.terminal) return Unsupported("process.terminal");
@@ -119,6 +169,7 @@ absl::Status ValidateSpec(const Spec& spec) {
   }
   BERTH_RETURN_IF_ERROR(ValidateSysctls(spec));
   BERTH_RETURN_IF_ERROR(ValidateNamespaces(spec));
+  BERTH_RETURN_IF_ERROR(ValidateUserNamespace(spec));
   BERTH_RETURN_IF_ERROR(ValidateMounts(spec));
   return ValidateDevices(spec);
 }

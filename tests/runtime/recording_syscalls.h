@@ -39,6 +39,11 @@ class RecordingSyscalls : public Syscalls {
     return absl::OkStatus();
   }
 
+  absl::Status MoveMount(int tree_fd, const std::string& target) override {
+    calls.push_back(absl::StrCat("move_mount ", tree_fd, " ", target));
+    return absl::OkStatus();
+  }
+
   absl::Status Unmount(const std::string& target, int flags) override {
     calls.push_back(absl::StrCat("umount ", target, " ", flags));
     return absl::OkStatus();

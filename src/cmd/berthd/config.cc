@@ -110,7 +110,8 @@ std::map<std::string, Section> Schema(Config& config, const std::string& origin)
       {"runtime",
        {{"shim_path", StringField(config.runtime.shim_path, origin)},
         {"pause_path", StringField(config.runtime.pause_path, origin)},
-        {"cgroup_driver", StringField(config.runtime.cgroup_driver, origin)}}},
+        {"cgroup_driver", StringField(config.runtime.cgroup_driver, origin)},
+        {"userns_ownership", StringField(config.runtime.userns_ownership, origin)}}},
       {"network",
        {{"conf_dir", StringField(config.network.conf_dir, origin)},
         {"bin_dirs", StringListField(config.network.bin_dirs, origin)},
@@ -243,6 +244,11 @@ absl::Status ValidateConfig(const Config& config) {
     return absl::InvalidArgumentError(absl::StrCat(
         "runtime.cgroup_driver must be \"cgroupfs\" or \"systemd\", got \"",
         config.runtime.cgroup_driver, "\""));
+  }
+  if (config.runtime.userns_ownership != "idmap" && config.runtime.userns_ownership != "chown") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "runtime.userns_ownership must be \"idmap\" or \"chown\", got \"",
+        config.runtime.userns_ownership, "\""));
   }
   if (config.image.pull_progress_timeout_seconds < 1 ||
       config.image.pull_progress_timeout_seconds > 86400) {

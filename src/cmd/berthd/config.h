@@ -85,6 +85,10 @@ struct RuntimeSection {
   // and scopes, "berth-<pod>.slice", as the kubelet's systemd driver expects). RuntimeConfig
   // reports it to the kubelet. Default "cgroupfs".
   std::string cgroup_driver = "cgroupfs";
+  // How the image's files get owners inside a pod's user namespace: "idmap" (idmapped layers,
+  // falling back to chown where the kernel or file system cannot) or "chown" (always chown each
+  // container's files through its overlay). Default "idmap".
+  std::string userns_ownership = "idmap";
 };
 
 // [network]

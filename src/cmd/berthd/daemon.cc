@@ -180,6 +180,7 @@ absl::Status Daemon::BuildBackends() {
   pod_options.pause_binary = config_.runtime.pause_path;
   if (config_.runtime.cgroup_driver == "systemd") pod_options.default_cgroup_parent = "berth.slice";
   pod_options.cni = cni_.get();
+  pod_options.userns_ownership = config_.runtime.userns_ownership;
   BERTH_ASSIGN_OR_RETURN(pods_, pod::PodManager::Open(std::move(pod_options), image_store_.get(),
                                                       container_runtime_.get()));
 

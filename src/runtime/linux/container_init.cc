@@ -1,6 +1,8 @@
 #include "runtime/linux/container_init.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "base/fd.h"
 #include "base/status.h"
 #include "runtime/linux/process_setup.h"
 #include "runtime/linux/rootfs.h"
@@ -54,6 +57,18 @@ void WaitForStart(const InitArgs& args) {
   }
 }
 
+// For a root the launch helper mounted: the helper left the working directory on it, and clone
+// moved that to this mount namespace's copy. The copy is locked to this namespace, which
+// pivot_root refuses, so a fresh copy is stacked on top and returned.
+absl::StatusOr<UniqueFd> RemountRootHere() {
+  UniqueFd top(::open_tree(AT_FDCWD, ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (!top) return ErrnoError(errno, "open_tree", ".");
+  if (::move_mount(top.get(), "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return ErrnoError(errno, "move_mount", ".");
+  }
+  return top;
+}
+
 }  // namespace
 
 void RunContainerInit(const InitArgs& args) {
@@ -68,6 +83,7 @@ void RunContainerInit(const InitArgs& args) {
   ::setsid();
   ::umask(0);
 
+  if (!args.setup_note.empty()) SendWarning(args.sync_fd, args.setup_note);
   // Before the new root, /proc is still the host's, which has this process too.
   absl::StatusOr<std::string> oom_warning = ApplyOomScoreAdj(spec.process.oom_score_adj);
   Check(args, oom_warning.status(), "set oom_score_adj");
@@ -76,7 +92,16 @@ void RunContainerInit(const InitArgs& args) {
   RootfsOptions rootfs;
   rootfs.spec = &spec;
   rootfs.root = spec.root.path;
+  UniqueFd root_here;
+  if (args.root_mounted) {
+    absl::StatusOr<UniqueFd> top = RemountRootHere();
+    if (!top.ok()) Fail(args, Annotate(top.status(), absl::StrCat("prepare rootfs ", spec.root.path)));
+    root_here = *std::move(top);
+    rootfs.root = absl::StrCat("/proc/self/fd/", root_here.get());
+    rootfs.bind_trees = args.bind_trees;
+  }
   rootfs.rootfs_mount = args.rootfs_mount;
+  rootfs.root_mounted = args.root_mounted;
   rootfs.cgroup_dirs = args.cgroup_dirs;
   rootfs.page_size = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   Check(args, PrepareRootfs(*sys, rootfs), "prepare rootfs");

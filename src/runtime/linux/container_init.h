@@ -2,6 +2,7 @@
 // execve. Internal to the launcher.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ struct InitArgs {
   CapabilitySets capabilities;
   const Confinement* confinement = nullptr;  // seccomp and AppArmor; may be null
   bool new_uts = false;
+  // User namespaces: the launch helper already mounted the root and made it the working
+  // directory, and made the bind sources detached trees (see RootfsOptions::bind_trees).
+  bool root_mounted = false;
+  std::map<size_t, int> bind_trees;
+  std::string setup_note;     // a warning from the helper, sent once the channel is the child's
   int sync_fd = -1;   // messages to the launcher; close-on-exec
   int start_fd = -1;  // read end of the start pipe
 };

@@ -37,7 +37,12 @@ constexpr NamespaceFile kNamespaces[] = {{"ipc", "ipc"}, {"uts", "uts"},       {
 
 absl::Status JoinContainerNamespaces(const ExecRequest& request) {
   std::vector<std::pair<UniqueFd, std::string>> joins;
-  for (const NamespaceFile& ns : kNamespaces) {
+  // A user namespace goes first: it owns all the others, and once in it this process has the
+  // capabilities to enter them.
+  std::vector<NamespaceFile> order;
+  if (FindNamespace(request.spec, "user") != nullptr) order.push_back({"user", "user"});
+  order.insert(order.end(), std::begin(kNamespaces), std::end(kNamespaces));
+  for (const NamespaceFile& ns : order) {
     // A cgroup namespace is joined only when the container has one of its own.
     if (std::string(ns.type) == "cgroup" && FindNamespace(request.spec, "cgroup") == nullptr)
       continue;

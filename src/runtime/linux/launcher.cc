@@ -18,11 +18,12 @@
 #include "runtime/linux/process_setup.h"
 #include "runtime/linux/sync_channel.h"
 #include "runtime/linux/systemd_units.h"
+#include "runtime/linux/userns_rootfs.h"
 
 namespace berth::runtime {
 namespace {
 
-// Joined namespaces in the order they are entered. A user namespace would come first; the
+// Joined namespaces in the order they are entered; a user namespace comes after them all. The
 // mount namespace is never joined by path (ValidateSpec rejects it).
 constexpr const char* kJoinOrder[] = {"ipc", "uts", "network", "pid", "cgroup"};
 
@@ -50,9 +51,16 @@ absl::Status MoveFd(int from, int to) {
   return absl::OkStatus();
 }
 
-absl::Status JoinNamespaces(const Spec& spec) {
+// Joins the namespaces given by path, except a user namespace: that one is only opened, into
+// `userns`, because it must be joined last (see RunHelper).
+absl::Status JoinNamespaces(const Spec& spec, UniqueFd* userns) {
   std::vector<std::pair<UniqueFd, const Namespace*>> joins;
   // Open every file first: joining one namespace (pid, net) can change what a later path means.
+  const Namespace* user = FindNamespace(spec, "user");
+  if (user != nullptr && !user->path.empty()) {
+    *userns = UniqueFd(::open(user->path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!*userns) return Annotate(ErrnoError(errno, "open", user->path), "join user namespace");
+  }
   for (const char* type : kJoinOrder) {
     const Namespace* ns = FindNamespace(spec, type);
     if (ns == nullptr || ns->path.empty()) continue;
@@ -68,6 +76,31 @@ absl::Status JoinNamespaces(const Spec& spec) {
     }
   }
   return absl::OkStatus();
+}
+
+// For a container in a user namespace: mounts its root and opens its bind sources while the
+// helper still has the host's credentials, then joins the user namespace. `spec` is the copy the
+// container process gets, rewritten to reach what was opened; `init` learns what was done.
+absl::Status EnterUsernsForContainer(const LaunchRequest& request, int userns, Spec& spec,
+                                     InitArgs& init, std::vector<UniqueFd>& held) {
+  spec = request.spec;
+  auto ownership = spec.annotations.find(kUsernsOwnershipAnnotation);
+  bool allow_idmap = ownership == spec.annotations.end() || ownership->second != "chown";
+  absl::StatusOr<UsernsRootfs> prepared =
+      PrepareUsernsRootfs(spec, request.rootfs_mount, userns, allow_idmap);
+  if (!prepared.ok()) return Annotate(prepared.status(), "prepare rootfs for the user namespace");
+  held = std::move(prepared->held);
+  init.spec = &spec;
+  init.rootfs_mount.reset();
+  init.root_mounted = true;
+  init.bind_trees = prepared->bind_trees;
+  if (prepared->mode == OwnershipMode::kChown && request.rootfs_mount) {
+    init.setup_note = absl::StrCat(
+        "user namespace: image files were chowned into the namespace's range because idmapped "
+        "layers are not available (",
+        prepared->note, ")");
+  }
+  return EnterUserns(userns);
 }
 
 int NewNamespaceFlags(const Spec& spec) {
@@ -88,7 +121,14 @@ int NewNamespaceFlags(const Spec& spec) {
   if (status.ok()) status = MoveFd(request.stdout_fd, 1);
   if (status.ok()) status = MoveFd(request.stderr_fd, 2);
   if (status.ok()) status = Annotate(JoinCgroupDirs(dirs, ::getpid()), "join cgroup");
-  if (status.ok()) status = JoinNamespaces(request.spec);
+  UniqueFd userns;
+  if (status.ok()) status = JoinNamespaces(request.spec, &userns);
+  // Kept alive until the container process is cloned, which inherits them.
+  Spec userns_spec;
+  std::vector<UniqueFd> held;
+  if (status.ok() && userns) {
+    status = EnterUsernsForContainer(request, userns.get(), userns_spec, init, held);
+  }
   if (!status.ok()) {
     SendError(sync, status);
     ::_exit(1);
@@ -249,6 +289,11 @@ absl::StatusOr<std::unique_ptr<CreatedContainer>> CreateContainer(const LaunchRe
   SyncReader reader(sync_parent.get());
   absl::Time deadline = absl::Now() + request.setup_timeout;
   absl::StatusOr<SyncMessage> first = reader.Next(deadline);
+  // The container process may warn before the helper reported its pid.
+  while (first.ok() && first->kind == SyncMessage::Kind::kWarning) {
+    warn(first->warning);
+    first = reader.Next(deadline);
+  }
   int helper_status = 0;
   while (::waitpid(helper, &helper_status, 0) < 0 && errno == EINTR) {
   }

@@ -26,6 +26,10 @@
 
 namespace berth::runtime {
 
+// Annotation of a spec with a user namespace: "chown" shifts the owners of the image's files by
+// chowning them instead of using idmapped layers (slower; for file systems that cannot idmap).
+inline constexpr char kUsernsOwnershipAnnotation[] = "io.berth.userns.ownership";
+
 struct LaunchRequest {
   std::string id;
   Spec spec;  // root.path must be absolute

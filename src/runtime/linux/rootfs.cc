@@ -45,11 +45,15 @@ absl::Status MountRootfsOverlay(Syscalls& sys, const RootfsOptions& options) {
 // Binds `source` on the destination; a second, remounting call applies flags such as "ro",
 // because the kernel ignores them on the first bind.
 absl::Status BindMount(Syscalls& sys, const std::string& root, const Mount& mount,
-                       const ParsedMountOptions& parsed) {
+                       const ParsedMountOptions& parsed, int tree_fd = -1) {
   BERTH_ASSIGN_OR_RETURN(FileKind kind, sys.Stat(mount.source));
   BERTH_ASSIGN_OR_RETURN(ResolvedPath target, sys.ResolveInRoot(root, mount.destination, kind));
-  BERTH_RETURN_IF_ERROR(
-      sys.Mount(mount.source, target.path, "", MS_BIND | (parsed.flags & MS_REC), ""));
+  if (tree_fd >= 0) {
+    BERTH_RETURN_IF_ERROR(sys.MoveMount(tree_fd, target.path));
+  } else {
+    BERTH_RETURN_IF_ERROR(
+        sys.Mount(mount.source, target.path, "", MS_BIND | (parsed.flags & MS_REC), ""));
+  }
 
   unsigned long extra = parsed.flags & kRemountableFlags;
   if (extra == 0) return absl::OkStatus();
@@ -95,13 +99,16 @@ absl::Status MountCgroup(Syscalls& sys, const RootfsOptions& options, const Moun
   return sys.Mount("", mounted.path, "", MS_REMOUNT | MS_RDONLY | tmpfs_flags, "");
 }
 
-absl::Status MountEntry(Syscalls& sys, const RootfsOptions& options, const Mount& mount) {
+absl::Status MountEntry(Syscalls& sys, const RootfsOptions& options, size_t index) {
   const std::string& root = options.root;
+  const Mount& mount = options.spec->mounts[index];
   ParsedMountOptions parsed = ParseMountOptions(mount.options);
   if (mount.type == "cgroup") return MountCgroup(sys, options, mount, parsed);
 
   if (parsed.bind || mount.type == "bind") {
-    BERTH_RETURN_IF_ERROR(BindMount(sys, root, mount, parsed));
+    auto tree = options.bind_trees.find(index);
+    int tree_fd = tree == options.bind_trees.end() ? -1 : tree->second;
+    BERTH_RETURN_IF_ERROR(BindMount(sys, root, mount, parsed, tree_fd));
   } else {
     BERTH_ASSIGN_OR_RETURN(ResolvedPath target,
                            sys.ResolveInRoot(root, mount.destination, FileKind::kDirectory));
@@ -186,11 +193,14 @@ absl::Status PrepareRootfs(Syscalls& sys, const RootfsOptions& options) {
   if (options.rootfs_mount) BERTH_RETURN_IF_ERROR(MountRootfsOverlay(sys, options));
 
   // pivot_root needs the new root to be a mount point of its own.
-  BERTH_RETURN_IF_ERROR(
-      Annotate(sys.Mount(root, root, "", MS_BIND | MS_REC, ""), "bind rootfs onto itself"));
+  if (!options.root_mounted) {
+    BERTH_RETURN_IF_ERROR(
+        Annotate(sys.Mount(root, root, "", MS_BIND | MS_REC, ""), "bind rootfs onto itself"));
+  }
 
-  for (const Mount& mount : spec.mounts) {
-    BERTH_RETURN_IF_ERROR(Annotate(MountEntry(sys, options, mount),
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const Mount& mount = spec.mounts[i];
+    BERTH_RETURN_IF_ERROR(Annotate(MountEntry(sys, options, i),
                                    absl::StrCat("mount ", mount.type, " on ", mount.destination)));
   }
 

@@ -2,6 +2,7 @@
 // root, the spec mounts, device nodes, pivot_root, then masked and read-only paths.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ struct RootfsOptions {
   const Spec* spec = nullptr;
   std::string root;                    // absolute host path of the root file system
   std::optional<Mount> rootfs_mount;   // mounted on `root` before anything else
+  bool root_mounted = false;           // `root` is a mount point already: no bind onto itself
+  // Bind mounts whose source is a detached mount tree made beforehand, by index in spec.mounts:
+  // the tree is moved onto the destination instead of binding the source path.
+  std::map<size_t, int> bind_trees;
   std::vector<CgroupDir> cgroup_dirs;  // what a mount of type "cgroup" shows
   size_t page_size = 4096;             // limit of mount(2) data
 };

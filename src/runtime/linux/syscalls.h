@@ -35,6 +35,9 @@ class Syscalls {
   // umount2(2).
   virtual absl::Status Unmount(const std::string& target, int flags) = 0;
 
+  // move_mount(2) of the detached mount tree `tree_fd` (from open_tree) onto `target`.
+  virtual absl::Status MoveMount(int tree_fd, const std::string& target) = 0;
+
   // Resolves `container_path` inside `root`, treating `root` as "/" for every symlink on the way,
   // and creates what is missing: parent directories, then a directory or an empty file as `kind`
   // selects. The result may be used as a mount target.

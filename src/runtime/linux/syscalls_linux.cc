@@ -94,6 +94,14 @@ class LinuxSyscalls : public Syscalls {
     return absl::OkStatus();
   }
 
+  absl::Status MoveMount(int tree_fd, const std::string& target) override {
+    if (::move_mount(tree_fd, "", AT_FDCWD, target.c_str(),
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0) {
+      return ErrnoError(errno, "move_mount", target);
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Unmount(const std::string& target, int flags) override {
     if (::umount2(target.c_str(), flags) != 0) return ErrnoError(errno, "umount", target);
     return absl::OkStatus();
