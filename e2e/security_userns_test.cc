@@ -1,7 +1,8 @@
 // User namespaces end to end: a pod with userns_options mode POD runs as root of its own user
-// namespace. Read back from inside: the uid and gid maps, the owners of the image's files, and
-// that the pod's root administers its own network namespace; from the host: the container's
-// uid, the owner of a file it writes, and that the pod's containers share one namespace.
+// namespace. From inside, the tests read the uid and gid maps and the owners of the image's
+// files, and show that the pod's root administers its own network namespace. From the host,
+// they read the container's uid and the owner of a file it writes, and check that the pod's
+// containers share one namespace.
 // Bad mappings are refused naming the field, and leave nothing behind.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -155,10 +157,13 @@ TEST_F(UsernsTest, PodSharesOneNamespace) {
   absl::StatusOr<pid_t> pause = PausePid(*pod_id);
   absl::StatusOr<pid_t> a = ContainerPid(*first);
   absl::StatusOr<pid_t> b = ContainerPid(*second);
-  ASSERT_TRUE(pause.ok() && a.ok() && b.ok());
+  ASSERT_TRUE(pause.ok());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
   absl::StatusOr<std::string> pause_ns = NamespaceOf(*pause, "user");
   absl::StatusOr<std::string> host_ns = NamespaceOf(::getpid(), "user");
-  ASSERT_TRUE(pause_ns.ok() && host_ns.ok());
+  ASSERT_TRUE(pause_ns.ok());
+  ASSERT_TRUE(host_ns.ok());
   EXPECT_NE(*pause_ns, *host_ns);
   EXPECT_EQ(NamespaceOf(*a, "user").value_or("a"), *pause_ns);
   EXPECT_EQ(NamespaceOf(*b, "user").value_or("b"), *pause_ns);
@@ -237,6 +242,62 @@ TEST_F(UsernsTest, BadMappingsAreRefused) {
   EXPECT_TRUE(fine.ok()) << fine.status();
 }
 
+// A CRI mount with the pod's mappings is idmapped: the host's root-owned files belong to the
+// pod's root. The same folder mounted plainly shows them as nobody's.
+TEST_F(UsernsTest, IdmappedVolume) {
+  ASSERT_TRUE(Pull().ok());
+  char dir_template[] = "/tmp/berth-e2e-vol.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  std::string dir = dir_template;
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  std::string data = dir + "/data";
+  absl::Cleanup remove_dir = [&] {
+    ::unlink(data.c_str());
+    ::rmdir(dir.c_str());
+  };
+  ASSERT_TRUE(WriteFile(data, "host\n", 0644).ok());
+
+  v1::PodSandboxConfig pod = PodConfig("volume");
+  MapPod(pod, kHostBase + 2 * kLength);
+  absl::StatusOr<std::string> pod_id = RunPod(pod);
+  ASSERT_TRUE(pod_id.ok()) << pod_id.status();
+  v1::ContainerConfig config = ContainerConfig("vol", {"sleep", "60"});
+  *config.mutable_linux()->mutable_security_context()->mutable_namespace_options() =
+      pod.linux().security_context().namespace_options();
+  const auto& userns = pod.linux().security_context().namespace_options().userns_options();
+  v1::Mount* mapped = config.add_mounts();
+  mapped->set_host_path(dir);
+  mapped->set_container_path("/mapped");
+  *mapped->mutable_uidmappings() = userns.uids();
+  *mapped->mutable_gidmappings() = userns.gids();
+  v1::Mount* plain = config.add_mounts();
+  plain->set_host_path(dir);
+  plain->set_container_path("/plain");
+  absl::StatusOr<std::string> id = StartNewContainer(*pod_id, config, pod);
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  EXPECT_EQ(Exec(*id, "stat -c %u:%g /mapped/data /plain/data"), "0:0\n65534:65534");
+  EXPECT_EQ(Exec(*id, "echo pod >> /mapped/data && echo ok"), "ok");
+  EXPECT_NE(Exec(*id, "echo pod >> /plain/data && echo ok"), "ok");
+  struct stat st;
+  ASSERT_EQ(::stat(data.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(ReadFile(data).value_or(""), "host\npod\n");
+
+  // Mappings other than the pod's are refused, naming the mount.
+  v1::ContainerConfig other = ContainerConfig("other", {"true"});
+  v1::Mount* wrong = other.add_mounts();
+  wrong->set_host_path(dir);
+  wrong->set_container_path("/wrong");
+  v1::IDMapping* mapping = wrong->add_uidmappings();
+  mapping->set_host_id(5000000);
+  mapping->set_length(10);
+  absl::StatusOr<std::string> refused = CreateContainer(*pod_id, other, pod);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("config.mounts[0] (/wrong)"), std::string::npos)
+      << refused.status();
+}
+
 // The same checks with the image's files chowned instead of idmapped, as on kernels or file
 // systems without idmapped mounts.
 class UsernsChownTest : public UsernsTest {
@@ -252,6 +313,8 @@ TEST_F(UsernsChownTest, ChownedFiles) {
   CheckMappedContainer("chown");
   EXPECT_TRUE(CopiedUp("/bin/busybox"));
   // The shared layers keep their owners: a pod without a user namespace still sees root's files.
+  // The first pod goes first: both would share the test's cgroup parent, which it made.
+  RemoveEverything();
   v1::PodSandboxConfig plain = PodConfig("plain");
   absl::StatusOr<std::string> pod_id = RunPod(plain);
   ASSERT_TRUE(pod_id.ok()) << pod_id.status();

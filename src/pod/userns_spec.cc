@@ -86,6 +86,14 @@ absl::Status ApplyPodUserns(runtime::Spec& spec, const SandboxRecord& sandbox,
       return absl::InvalidArgumentError(
           absl::StrCat(kField, ": the container asks for a user namespace its pod does not have"));
     }
+    for (int i = 0; container != nullptr && i < container->mounts_size(); ++i) {
+      const ::runtime::v1::Mount& mount = container->mounts(i);
+      if (mount.uidmappings_size() > 0 || mount.gidmappings_size() > 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "config.mounts[", i, "] (", mount.container_path(),
+            "): idmapped mounts need a pod with a user namespace (", kField, ")"));
+      }
+    }
     return absl::OkStatus();
   }
   BERTH_ASSIGN_OR_RETURN(std::optional<PodUserns> pod, PodUsernsOf(sandbox.config.linux().security_context().namespace_options()));
@@ -96,6 +104,18 @@ absl::Status ApplyPodUserns(runtime::Spec& spec, const SandboxRecord& sandbox,
         !SameMappings(MappingsOf(theirs.gids()), pod->gids)) {
       return absl::InvalidArgumentError(
           absl::StrCat(kField, ": a container must use its pod's user namespace as it is"));
+    }
+  }
+  if (container != nullptr) {
+    for (int i = 0; i < container->mounts_size(); ++i) {
+      const ::runtime::v1::Mount& mount = container->mounts(i);
+      if (mount.uidmappings_size() == 0 && mount.gidmappings_size() == 0) continue;
+      if (!SameMappings(MappingsOf(mount.uidmappings()), pod->uids) ||
+          !SameMappings(MappingsOf(mount.gidmappings()), pod->gids)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "config.mounts[", i, "] (", mount.container_path(),
+            "): uidMappings and gidMappings must equal the pod's user namespace mappings"));
+      }
     }
   }
   spec.linux.namespaces.push_back({"user", sandbox.userns_path});

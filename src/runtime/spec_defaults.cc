@@ -91,6 +91,12 @@ absl::Status ValidateMounts(const Spec& spec) {
       return Invalid(absl::StrCat("mounts[", i, "].destination must be absolute: \"",
                                   mount.destination, "\""));
     }
+    for (const std::string& option : mount.options) {
+      if (option == "idmap" && FindNamespace(spec, "user") == nullptr) {
+        return Invalid(absl::StrCat("mounts[", i, "] has \"idmap\" but the container has no user "
+                                    "namespace"));
+      }
+    }
     if (mount.type.empty()) {
       bool bind = false;
       for (const std::string& option : mount.options) bind |= option == "bind" || option == "rbind";

@@ -23,7 +23,7 @@
 namespace berth::runtime {
 namespace {
 
-// Joined namespaces in the order they are entered; a user namespace comes after them all. The
+// Joined namespaces in the order they are entered. A user namespace comes after them all. The
 // mount namespace is never joined by path (ValidateSpec rejects it).
 constexpr const char* kJoinOrder[] = {"ipc", "uts", "network", "pid", "cgroup"};
 
@@ -78,9 +78,9 @@ absl::Status JoinNamespaces(const Spec& spec, UniqueFd* userns) {
   return absl::OkStatus();
 }
 
-// For a container in a user namespace: mounts its root and opens its bind sources while the
-// helper still has the host's credentials, then joins the user namespace. `spec` is the copy the
-// container process gets, rewritten to reach what was opened; `init` learns what was done.
+// Prepares a container in a user namespace: mounts its root and detaches its bind sources while
+// the helper still has the host's credentials, then joins the user namespace. `spec` becomes the
+// copy the container process gets, rewritten to reach what was prepared, and `init` records it.
 absl::Status EnterUsernsForContainer(const LaunchRequest& request, int userns, Spec& spec,
                                      InitArgs& init, std::vector<UniqueFd>& held) {
   spec = request.spec;

@@ -45,7 +45,7 @@ absl::StatusOr<OverlayParts> SplitOverlayData(const std::string& data) {
     parts.rest.emplace_back(item);
   }
   if (parts.lowers.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("overlay options lack lowerdir: \"", data, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("overlay options are missing lowerdir: \"", data, "\""));
   }
   return parts;
 }
@@ -113,7 +113,7 @@ absl::Status MountIdmappedOverlay(const std::string& root, const ParsedMountOpti
   absl::Status status = staged.status();
   if (status.ok()) status = MountOverlay(root, parsed.flags, JoinOverlayData(*staged, parts.rest));
   if (!status.ok()) {
-    // Whatever was staged goes with the tmpfs; the helper's mount namespace is private.
+    // Whatever was staged goes with the tmpfs. The helper's mount namespace is private.
     ::umount2(root.c_str(), MNT_DETACH);
   }
   return status;
@@ -193,7 +193,7 @@ absl::Status ShiftTree(int dir_fd, const std::string& display, const Shift& shif
       status = ErrnoError(errno, "stat", path);
       break;
     }
-    // Directories of another mount are left alone; the overlay reports one device for its own.
+    // Directories of another mount are left alone. The overlay reports one device for its own.
     if (S_ISDIR(st.st_mode) && st.st_dev != dev) continue;
     status = ShiftEntry(dir_fd, name.c_str(), st, shift, path);
     if (!status.ok() || !S_ISDIR(st.st_mode)) continue;
@@ -209,12 +209,26 @@ absl::Status ShiftTree(int dir_fd, const std::string& display, const Shift& shif
 }
 
 // Makes a detached copy of the mount at `mount.source` (with its submounts for "rbind").
-absl::StatusOr<UniqueFd> DetachedTree(const Mount& mount) {
+// With the "idmap" option the copy is idmapped to the user namespace `userns_fd`.
+absl::StatusOr<UniqueFd> DetachedTree(const Mount& mount, int userns_fd) {
   bool recursive = false;
-  for (const std::string& option : mount.options) recursive |= option == "rbind";
+  bool idmap = false;
+  for (const std::string& option : mount.options) {
+    recursive |= option == "rbind";
+    idmap |= option == "idmap";
+  }
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   UniqueFd tree(::open_tree(AT_FDCWD, mount.source.c_str(), flags));
   if (!tree) return ErrnoError(errno, "open_tree", mount.source);
+  if (idmap) {
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(userns_fd);
+    unsigned at = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+    if (::mount_setattr(tree.get(), "", at, &attr, sizeof(attr)) != 0) {
+      return ErrnoError(errno, "idmap (mount_setattr)", mount.source);
+    }
+  }
   return tree;
 }
 
@@ -245,7 +259,7 @@ absl::StatusOr<UsernsRootfs> PrepareUsernsRootfs(Spec& spec,
                                                  int userns_fd, bool allow_idmap) {
   UsernsRootfs out;
   if (::unshare(CLONE_NEWNS) != 0) return ErrnoError(errno, "unshare", "CLONE_NEWNS");
-  // What is mounted here must not reach the host; the container's namespace copies it.
+  // What is mounted here must not reach the host. The container's namespace copies it.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     return ErrnoError(errno, "make mounts slave", "/");
   }
@@ -269,7 +283,7 @@ absl::StatusOr<UsernsRootfs> PrepareUsernsRootfs(Spec& spec,
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     Mount& mount = spec.mounts[i];
     if (!IsBind(mount)) continue;
-    absl::StatusOr<UniqueFd> tree = DetachedTree(mount);
+    absl::StatusOr<UniqueFd> tree = DetachedTree(mount, userns_fd);
     if (!tree.ok()) {
       return Annotate(tree.status(), absl::StrCat("bind source of ", mount.destination));
     }

@@ -9,7 +9,8 @@
 //     ("ownership" mode, slower: every file gets a metadata copy in the upper directory);
 //   - it leaves the working directory on the root, which clone carries over into the
 //     container's mount namespace, and makes every bind-mount source a detached mount tree
-//     (open_tree), which the container process moves into place. A plain descriptor would not
+//     (open_tree), idmapped when it has the "idmap" option, which the container process moves
+//     into place. A plain descriptor would not
 //     do: it points into the helper's mount namespace, where the container cannot mount.
 // Internal to the launcher.
 #pragma once
