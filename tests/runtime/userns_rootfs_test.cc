@@ -196,9 +196,9 @@ TEST_F(ShiftOwnershipTest, SeveralRanges) {
   ExpectOwner("c", {500500, 600999});
 }
 
-// Disabled because ShiftOwnership shifts a file once per hard link: with host ids inside the
-// container range (0 -> 1000), the second link moves the owner again, to 2000.
-TEST_F(ShiftOwnershipTest, DISABLED_HardLinkedFileIsShiftedOnce) {
+// With host ids inside the container range (0 -> 1000), shifting the second link again would
+// move the owner on to 2000.
+TEST_F(ShiftOwnershipTest, HardLinkedFileIsShiftedOnce) {
   MakeFile("first", {0, 0});
   ASSERT_EQ(::link(At("first").c_str(), At("second").c_str()), 0);
 

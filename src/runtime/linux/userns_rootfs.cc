@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -135,12 +137,23 @@ absl::Status MountChownedOverlay(const std::string& root, const ParsedMountOptio
 struct Shift {
   const std::vector<IdMapping>& uids;
   const std::vector<IdMapping>& gids;
+  // Files with more than one link, by device and inode, and the owner they were given. A second
+  // link that still shows that owner was already shifted. One that does not is a separate copy
+  // (overlayfs without its inode index breaks links when it copies a file up), so it is shifted.
+  std::map<std::pair<dev_t, ino_t>, std::pair<uid_t, gid_t>> linked;
 };
 
-absl::Status ShiftEntry(int dir_fd, const char* name, const struct stat& st, const Shift& shift,
+absl::Status ShiftEntry(int dir_fd, const char* name, const struct stat& st, Shift& shift,
                         const std::string& display) {
+  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+    auto [done, first] = shift.linked.try_emplace({st.st_dev, st.st_ino});
+    if (!first && done->second == std::pair<uid_t, gid_t>{st.st_uid, st.st_gid}) {
+      return absl::OkStatus();
+    }
+  }
   uid_t uid = MapToHost(shift.uids, st.st_uid).value_or(st.st_uid);
   gid_t gid = MapToHost(shift.gids, st.st_gid).value_or(st.st_gid);
+  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) shift.linked[{st.st_dev, st.st_ino}] = {uid, gid};
   if (uid == st.st_uid && gid == st.st_gid) return absl::OkStatus();
   if (!S_ISREG(st.st_mode)) {
     if (::fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -164,7 +177,7 @@ absl::Status ShiftEntry(int dir_fd, const char* name, const struct stat& st, con
   return absl::OkStatus();
 }
 
-absl::Status ShiftTree(int dir_fd, const std::string& display, const Shift& shift, dev_t dev,
+absl::Status ShiftTree(int dir_fd, const std::string& display, Shift& shift, dev_t dev,
                        int depth) {
   if (depth > kMaxDepth) {
     return absl::ResourceExhaustedError(
@@ -247,7 +260,7 @@ absl::Status ShiftOwnership(int dir_fd, const std::string& display,
                             const std::vector<IdMapping>& gids) {
   struct stat st;
   if (::fstat(dir_fd, &st) != 0) return ErrnoError(errno, "stat", display);
-  Shift shift{uids, gids};
+  Shift shift{uids, gids, {}};
   uid_t uid = MapToHost(uids, st.st_uid).value_or(st.st_uid);
   gid_t gid = MapToHost(gids, st.st_gid).value_or(st.st_gid);
   if (::fchown(dir_fd, uid, gid) != 0) return ErrnoError(errno, "chown", display);
