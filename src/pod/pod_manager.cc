@@ -130,7 +130,7 @@ void PodManager::SweepOrphan(const std::string& id, const std::string& dir, bool
     std::string userns = JoinPath(JoinPath(options_.state, "userns"), id);
     log_failure("remove userns", network::RemovePinnedUserns(userns));
     // Only a pod cgroup Berth made itself has a name it can know without the record.
-    std::string cgroup = JoinPath(options_.default_cgroup_parent, id);
+    std::string cgroup = DefaultPodCgroup(id);
     auto exists = PodCgroupExists(cgroup);
     if (exists.ok() && *exists) log_failure("remove pod cgroup", RemovePodCgroup(cgroup));
   }

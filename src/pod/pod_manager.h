@@ -124,6 +124,8 @@ class PodManager {
 
   // Steps of RunPodSandbox, each undone by `cleanup` on a later failure.
   absl::Status MakeSandboxCgroupParent(SandboxRecord& record);
+  // The cgroup Berth makes for pod `id` when CRI names none: below default_cgroup_parent.
+  std::string DefaultPodCgroup(const std::string& id) const;
   absl::Status StartPause(SandboxRecord& record);
   // CNI ADD into the sandbox's netns; fills the record's addresses and pushes the DEL.
   absl::Status SetUpPodNetwork(SandboxRecord& record, CleanupStack& cleanup);

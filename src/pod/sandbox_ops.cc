@@ -156,15 +156,19 @@ absl::Status PodManager::UpdatePodCidr(const std::string& cidr) {
   return options_.cni->SetPodCidr(cidr);
 }
 
+std::string PodManager::DefaultPodCgroup(const std::string& id) const {
+  const std::string& base = options_.default_cgroup_parent;
+  if (runtime::IsSystemdCgroupsPath(base)) {
+    // "berth.slice" gives "berth-<id>.slice", a child slice by systemd's naming.
+    return absl::StrCat(base.substr(0, base.size() - 6), "-", id, ".slice");
+  }
+  return JoinPath(base, id);
+}
+
 absl::Status PodManager::MakeSandboxCgroupParent(SandboxRecord& record) {
   const std::string& requested = record.config.linux().cgroup_parent();
   if (requested.empty()) {
-    const std::string& base = options_.default_cgroup_parent;
-    if (runtime::IsSystemdCgroupsPath(base)) {
-      record.cgroup_parent = absl::StrCat(base.substr(0, base.size() - 6), "-", record.id, ".slice");
-    } else {
-      record.cgroup_parent = JoinPath(base, record.id);
-    }
+    record.cgroup_parent = DefaultPodCgroup(record.id);
     record.owns_cgroup_parent = true;
   } else {
     record.cgroup_parent = requested;
