@@ -115,6 +115,49 @@ TEST_F(NetworkTest, TwoPodsGetAddressesTalkAndPublishAHostPort) {
   EXPECT_TRUE(left.empty()) << absl::StrJoin(left, "\n");
 }
 
+// A pod in its own user namespace gets its address from the bridge plugin like any other: the
+// plugins run as the host's root, which may enter a network namespace its user namespace owns.
+TEST_F(NetworkTest, UserNamespacedPodGetsAnAddress) {
+  ASSERT_NO_FATAL_FAILURE(InstallBridgeConfig());
+  ASSERT_TRUE(Pull().ok());
+  v1::PodSandboxConfig config = PodConfig("net-userns");
+  auto* userns = config.mutable_linux()
+                     ->mutable_security_context()
+                     ->mutable_namespace_options()
+                     ->mutable_userns_options();
+  for (auto* list : {userns->mutable_uids(), userns->mutable_gids()}) {
+    v1::IDMapping* mapping = list->Add();
+    mapping->set_host_id(3400000);
+    mapping->set_length(65536);
+  }
+  absl::StatusOr<std::string> pod = RunPod(config);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  absl::StatusOr<v1::PodSandboxStatusResponse> status = PodStatus(*pod);
+  ASSERT_TRUE(status.ok()) << status.status();
+  std::string ip = status->status().network().ip();
+  EXPECT_TRUE(absl::StartsWith(ip, subnet_prefix())) << ip;
+
+  absl::StatusOr<std::string> app = StartIn(*pod, config, "app", {"sleep", "300"});
+  ASSERT_TRUE(app.ok()) << app.status();
+  absl::StatusOr<std::string> addr = Run(*app, {"ip", "-o", "-4", "addr", "show", "eth0"});
+  ASSERT_TRUE(addr.ok()) << addr.status();
+  EXPECT_TRUE(absl::StrContains(*addr, " " + ip + "/24")) << *addr;
+  absl::StatusOr<std::string> map = Run(*app, {"cat", "/proc/self/uid_map"});
+  ASSERT_TRUE(map.ok()) << map.status();
+  EXPECT_TRUE(absl::StrContains(*map, "3400000")) << *map;
+  absl::StatusOr<std::string> reply = Eventually([&]() -> absl::StatusOr<std::string> {
+    BERTH_ASSIGN_OR_RETURN(std::string out, Run(*app, {"ping", "-c", "1", "-W", "2", gateway()}));
+    if (!absl::StrContains(out, "1 packets received")) return absl::UnavailableError(out);
+    return out;
+  });
+  EXPECT_TRUE(reply.ok()) << "ping to the bridge: " << reply.status();
+
+  absl::Status removed = StopAndRemove(runtime(), *pod);
+  ASSERT_TRUE(removed.ok()) << removed;
+  std::vector<std::string> left = NetworkLeftovers();
+  EXPECT_TRUE(left.empty()) << absl::StrJoin(left, "\n");
+}
+
 TEST_F(NetworkTest, HostNetworkPodSeesTheNamespaceInterfaces) {
   ASSERT_NO_FATAL_FAILURE(InstallBridgeConfig());
   ASSERT_TRUE(Pull().ok());
