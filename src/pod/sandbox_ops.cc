@@ -121,8 +121,11 @@ absl::Status PodManager::MakePodUserns(SandboxRecord& record, const PodUserns& u
               *runtime::MapToHost(userns.gids, 0)) != 0) {
     return ErrnoError(errno, "chown", rootfs);
   }
-  Log()->info("user namespace made pod={} uid_map=\"{}\" path={}", record.id,
-              absl::StrReplaceAll(IdMapText(userns.uids), {{"\n", ";"}}), record.userns_path);
+  std::string uid_map = IdMapText(userns.uids);
+  uid_map.pop_back();  // the last line break
+  Log()->info("user namespace made pod={} uid_map=\"{}\" path={} ownership={}", record.id,
+              absl::StrReplaceAll(uid_map, {{"\n", ";"}}), record.userns_path,
+              options_.userns_ownership);
   return absl::OkStatus();
 }
 

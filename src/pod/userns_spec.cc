@@ -32,7 +32,8 @@ absl::Status CheckMapped(const std::vector<runtime::IdMapping>& mappings, uint32
                          const char* what) {
   if (runtime::MapToHost(mappings, id)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      what, " ", id, " is outside the pod's user namespace (", kField, " does not map it)"));
+      what, " ", id, " is outside the pod's user namespace: the sandbox config's ",
+      std::string(kField).substr(7), " does not map it"));
 }
 
 }  // namespace

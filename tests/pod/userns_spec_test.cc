@@ -224,7 +224,9 @@ TEST_F(ApplyPodUsernsTest, UnmappedUserRejected) {
   absl::Status status = Apply(&config_);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Contains(status, "user id 65536 is outside the pod's user namespace")) << status;
-  EXPECT_TRUE(Contains(status, kField)) << status;
+  // The field is the sandbox config's, not the container's.
+  EXPECT_TRUE(Contains(status, "the sandbox config's linux.security_context.namespace_options"))
+      << status;
 }
 
 TEST_F(ApplyPodUsernsTest, UnmappedGroupRejected) {
