@@ -121,7 +121,7 @@ class UsernsTest : public CriTest {
     EXPECT_EQ(Exec(*admin_id, "ip link set lo mtu 1400 && cat /sys/class/net/lo/mtu"), "1400");
   }
 
-  // Whether the container's upper directory holds a copy of `path`: chowning copies every file
+  // Whether the container's upper directory contains a copy of `path`: chowning copies every file
   // up, idmapped layers copy nothing.
   bool CopiedUp(const std::string& path) {
     struct stat st;

@@ -20,14 +20,14 @@
 namespace berth::network {
 namespace {
 
-// What the child reports over the socket: the step it reached and an errno (0 when done).
+// The child's report over the socket: the step it reached and an errno (0 when done).
 struct ChildReport {
   int step = 0;
   int error = 0;
 };
 
-constexpr int kStepUserns = 1;   // unshare(CLONE_NEWUSER)
-constexpr int kStepNetns = 2;    // unshare(CLONE_NEWNET)
+constexpr int kStepUserns = 1;  // unshare(CLONE_NEWUSER)
+constexpr int kStepNetns = 2;   // unshare(CLONE_NEWNET)
 constexpr int kStepLoopback = 3;
 
 const char* StepName(int step) {

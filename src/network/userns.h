@@ -12,7 +12,8 @@ namespace berth::network {
 // Creates a user namespace with `uid_map` and `gid_map` (uid_map(5) lines, "inside outside
 // count"), pins it at `userns_path`, and, unless `netns_path` is empty, creates a network
 // namespace owned by it with loopback up and pins that at `netns_path`. Both files are created,
-// so their parents must exist; an existing file is AlreadyExists. On failure nothing is left.
+// so their parents must exist, and an existing file is AlreadyExists. On failure nothing is
+// left.
 // Safe to call from a multithreaded process: the namespaces are made by a forked child.
 absl::Status CreatePinnedUserns(const std::string& userns_path, const std::string& netns_path,
                                 const std::string& uid_map, const std::string& gid_map);

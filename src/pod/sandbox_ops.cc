@@ -16,12 +16,12 @@
 #include "network/netns.h"
 #include "network/pod_files.h"
 #include "network/userns.h"
+#include "pod/pod_cgroup.h"
 #include "pod/pod_manager.h"
-#include "pod/security_spec.h"
 #include "pod/sandbox_network.h"
+#include "pod/security_spec.h"
 #include "pod/spec_builder.h"
 #include "pod/userns_spec.h"
-#include "pod/pod_cgroup.h"
 #include "runtime/linux/cgroups_systemd.h"
 
 namespace berth::pod {
@@ -56,7 +56,8 @@ absl::StatusOr<std::string> PodManager::RunPodSandbox(const ::runtime::v1::PodSa
     return absl::OkStatus();
   });
 
-  BERTH_ASSIGN_OR_RETURN(std::optional<PodUserns> userns, PodUsernsOf(config.linux().security_context().namespace_options()));
+  BERTH_ASSIGN_OR_RETURN(std::optional<PodUserns> userns,
+                         PodUsernsOf(config.linux().security_context().namespace_options()));
   BERTH_RETURN_IF_ERROR(MakeDirs(JoinPath(record.dir, "rootfs"), 0755));
   cleanup.Push("remove " + record.dir, [dir = record.dir] { return RemoveAll(dir); });
 
@@ -109,19 +110,18 @@ absl::Status PodManager::MakePodUserns(SandboxRecord& record, const PodUserns& u
   std::string dir = JoinPath(options_.state, "userns");
   BERTH_RETURN_IF_ERROR(MakeDirs(dir, 0755));
   record.userns_path = JoinPath(dir, record.id);
-  BERTH_RETURN_IF_ERROR(network::CreatePinnedUserns(record.userns_path, record.netns_path,
-                                                    IdMapText(userns.uids),
+  std::string uid_map = IdMapText(userns.uids);
+  BERTH_RETURN_IF_ERROR(network::CreatePinnedUserns(record.userns_path, record.netns_path, uid_map,
                                                     IdMapText(userns.gids)));
   cleanup.Push("remove userns " + record.userns_path,
                [path = record.userns_path] { return network::RemovePinnedUserns(path); });
   // The pause's root directory must belong to the namespace's root, which makes mount points in
-  // it; the host's root is nobody there.
+  // it. The host's root is unmapped there, so it could not.
   std::string rootfs = JoinPath(record.dir, "rootfs");
   if (::chown(rootfs.c_str(), *runtime::MapToHost(userns.uids, 0),
               *runtime::MapToHost(userns.gids, 0)) != 0) {
     return ErrnoError(errno, "chown", rootfs);
   }
-  std::string uid_map = IdMapText(userns.uids);
   uid_map.pop_back();  // the last line break
   Log()->info("user namespace made pod={} uid_map=\"{}\" path={} ownership={}", record.id,
               absl::StrReplaceAll(uid_map, {{"\n", ";"}}), record.userns_path,

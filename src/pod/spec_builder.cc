@@ -80,7 +80,9 @@ absl::Status ApplyMounts(runtime::Spec& spec, const ::runtime::v1::ContainerConf
     runtime::Mount entry{mount.container_path(), "bind", mount.host_path(), {"rbind"}};
     entry.options.push_back(mount.readonly() ? "ro" : "rw");
     // An idmapped mount, with the pod's mappings; ApplyPodUserns checks that they are.
-    if (mount.uidmappings_size() > 0 || mount.gidmappings_size() > 0) entry.options.push_back("idmap");
+    if (mount.uidmappings_size() > 0 || mount.gidmappings_size() > 0) {
+      entry.options.push_back("idmap");
+    }
     switch (mount.propagation()) {
       case ::runtime::v1::PROPAGATION_HOST_TO_CONTAINER:
         entry.options.push_back("rslave");

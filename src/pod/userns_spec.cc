@@ -31,9 +31,9 @@ bool SameMappings(const std::vector<runtime::IdMapping>& a,
 absl::Status CheckMapped(const std::vector<runtime::IdMapping>& mappings, uint32_t id,
                          const char* what) {
   if (runtime::MapToHost(mappings, id)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, " ", id, " is outside the pod's user namespace: the sandbox config's ",
-      std::string(kField).substr(7), " does not map it"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " ", id, " is outside the pod's user namespace: the sandbox config's ",
+                   std::string(kField).substr(7), " does not map it"));
 }
 
 }  // namespace
@@ -44,22 +44,22 @@ absl::StatusOr<std::optional<PodUserns>> PodUsernsOf(
   const ::runtime::v1::UserNamespace& userns = namespaces.userns_options();
   if (userns.mode() == ::runtime::v1::NODE) {
     if (userns.uids_size() > 0 || userns.gids_size() > 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(kField, ": mode NODE takes no uids or gids"));
+      return absl::InvalidArgumentError(absl::StrCat(kField, ": mode NODE takes no uids or gids"));
     }
     return std::nullopt;
   }
   if (userns.mode() != ::runtime::v1::POD) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kField, ".mode ", ::runtime::v1::NamespaceMode_Name(userns.mode()),
-                     " is not supported; use POD or NODE"));
+    return absl::InvalidArgumentError(absl::StrCat(kField, ".mode ",
+                                                   ::runtime::v1::NamespaceMode_Name(userns.mode()),
+                                                   " is not supported; use POD or NODE"));
   }
-  for (auto [mode, name] : {std::pair{namespaces.network(), "network"},
-                            std::pair{namespaces.pid(), "pid"}, std::pair{namespaces.ipc(), "ipc"}}) {
+  for (auto [mode, name] :
+       {std::pair{namespaces.network(), "network"}, std::pair{namespaces.pid(), "pid"},
+        std::pair{namespaces.ipc(), "ipc"}}) {
     if (mode == ::runtime::v1::NODE) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kField, ": a pod with its own user namespace cannot share the node's ", name,
-          " namespace"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kField, ": a pod with its own user namespace cannot share the node's ", name,
+                       " namespace"));
     }
   }
   PodUserns out{MappingsOf(userns.uids()), MappingsOf(userns.gids())};
@@ -90,18 +90,21 @@ absl::Status ApplyPodUserns(runtime::Spec& spec, const SandboxRecord& sandbox,
     for (int i = 0; container != nullptr && i < container->mounts_size(); ++i) {
       const ::runtime::v1::Mount& mount = container->mounts(i);
       if (mount.uidmappings_size() > 0 || mount.gidmappings_size() > 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "config.mounts[", i, "] (", mount.container_path(),
-            "): idmapped mounts need a pod with a user namespace (", kField, ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("config.mounts[", i, "] (", mount.container_path(),
+                         "): idmapped mounts need a pod with a user namespace (", kField, ")"));
       }
     }
     return absl::OkStatus();
   }
-  BERTH_ASSIGN_OR_RETURN(std::optional<PodUserns> pod, PodUsernsOf(sandbox.config.linux().security_context().namespace_options()));
+  BERTH_ASSIGN_OR_RETURN(
+      std::optional<PodUserns> pod,
+      PodUsernsOf(sandbox.config.linux().security_context().namespace_options()));
   if (!pod) return absl::InternalError("the sandbox has a user namespace but no userns_options");
   if (asks) {
     const ::runtime::v1::UserNamespace& theirs = own->userns_options();
-    if (theirs.mode() != ::runtime::v1::POD || !SameMappings(MappingsOf(theirs.uids()), pod->uids) ||
+    if (theirs.mode() != ::runtime::v1::POD ||
+        !SameMappings(MappingsOf(theirs.uids()), pod->uids) ||
         !SameMappings(MappingsOf(theirs.gids()), pod->gids)) {
       return absl::InvalidArgumentError(
           absl::StrCat(kField, ": a container must use its pod's user namespace as it is"));

@@ -30,7 +30,8 @@ std::string IdMapText(const std::vector<runtime::IdMapping>& mappings);
 // Makes `spec` join the sandbox's user namespace, with its mappings, when it has one. A
 // container may repeat the pod's userns_options but not differ from them, its user and groups
 // must be mapped, and mounts with uidMappings or gidMappings (idmapped mounts) must carry the
-// pod's mappings and need a pod with a user namespace. `ownership` is "idmap" or "chown" (see kUsernsOwnershipAnnotation).
+// pod's mappings and need a pod with a user namespace. `ownership` is "idmap" or "chown" (see
+// kUsernsOwnershipAnnotation).
 absl::Status ApplyPodUserns(runtime::Spec& spec, const SandboxRecord& sandbox,
                             const ::runtime::v1::ContainerConfig* container,
                             const std::string& ownership);

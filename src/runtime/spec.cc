@@ -173,7 +173,7 @@ absl::StatusOr<Device> ParseDevice(const json& obj, const std::string& where) {
 }
 
 absl::Status ParseIdMappings(const json& obj, const std::string& where, const char* key,
-                              std::vector<IdMapping>* out) {
+                             std::vector<IdMapping>* out) {
   auto list = obj.find(key);
   if (list == obj.end() || list->is_null()) return absl::OkStatus();
   if (!list->is_array()) return BadMember(where, key, "must be an array");
@@ -400,7 +400,8 @@ absl::Status WriteSpecFile(const std::string& path, const Spec& spec) {
 
 std::optional<uint32_t> MapToHost(const std::vector<IdMapping>& mappings, uint32_t id) {
   for (const IdMapping& m : mappings) {
-    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+    if (id >= m.container_id && id - m.container_id < m.size)
+      return m.host_id + (id - m.container_id);
   }
   return std::nullopt;
 }

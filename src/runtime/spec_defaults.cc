@@ -93,7 +93,8 @@ absl::Status ValidateMounts(const Spec& spec) {
     }
     for (const std::string& option : mount.options) {
       if (option == "idmap" && FindNamespace(spec, "user") == nullptr) {
-        return Invalid(absl::StrCat("mounts[", i, "] has \"idmap\" but the container has no user "
+        return Invalid(absl::StrCat("mounts[", i,
+                                    "] has \"idmap\" but the container has no user "
                                     "namespace"));
       }
     }
@@ -147,8 +148,8 @@ absl::Status CheckIdMappings(const std::vector<IdMapping>& mappings, const std::
     if (m.host_id == 0) return invalid(absl::StrCat(at, ": maps the host's id 0"));
     for (size_t j = 0; j < i; ++j) {
       const IdMapping& o = mappings[j];
-      bool container_overlap = m.container_id < o.container_id + uint64_t{o.size} &&
-                               o.container_id < container_end;
+      bool container_overlap =
+          m.container_id < o.container_id + uint64_t{o.size} && o.container_id < container_end;
       bool host_overlap = m.host_id < o.host_id + uint64_t{o.size} && o.host_id < host_end;
       if (container_overlap || host_overlap) {
         return invalid(absl::StrCat(at, " overlaps [", j, "]"));

@@ -15,8 +15,8 @@
 #include "runtime/linux/process_setup.h"
 #include "runtime/linux/rootfs.h"
 #include "runtime/linux/sync_channel.h"
-#include "runtime/linux/sysctl.h"
 #include "runtime/linux/syscalls.h"
+#include "runtime/linux/sysctl.h"
 
 namespace berth::runtime {
 namespace {
@@ -95,7 +95,8 @@ void RunContainerInit(const InitArgs& args) {
   UniqueFd root_here;
   if (args.root_mounted) {
     absl::StatusOr<UniqueFd> top = RemountRootHere();
-    if (!top.ok()) Fail(args, Annotate(top.status(), absl::StrCat("prepare rootfs ", spec.root.path)));
+    if (!top.ok())
+      Fail(args, Annotate(top.status(), absl::StrCat("prepare rootfs ", spec.root.path)));
     root_here = *std::move(top);
     rootfs.root = absl::StrCat("/proc/self/fd/", root_here.get());
     rootfs.bind_trees = args.bind_trees;

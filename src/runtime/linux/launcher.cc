@@ -82,14 +82,14 @@ absl::Status JoinNamespaces(const Spec& spec, UniqueFd* userns) {
 // the helper still has the host's credentials, then joins the user namespace. `spec` becomes the
 // copy the container process gets, rewritten to reach what was prepared, and `init` records it.
 absl::Status EnterUsernsForContainer(const LaunchRequest& request, int userns, Spec& spec,
-                                     InitArgs& init, std::vector<UniqueFd>& held) {
+                                     InitArgs& init, std::vector<UniqueFd>& descriptors) {
   spec = request.spec;
   auto ownership = spec.annotations.find(kUsernsOwnershipAnnotation);
   bool allow_idmap = ownership == spec.annotations.end() || ownership->second != "chown";
   absl::StatusOr<UsernsRootfs> prepared =
       PrepareUsernsRootfs(spec, request.rootfs_mount, userns, allow_idmap);
   if (!prepared.ok()) return Annotate(prepared.status(), "prepare rootfs for the user namespace");
-  held = std::move(prepared->held);
+  descriptors = std::move(prepared->descriptors);
   init.spec = &spec;
   init.rootfs_mount.reset();
   init.root_mounted = true;
@@ -125,9 +125,9 @@ int NewNamespaceFlags(const Spec& spec) {
   if (status.ok()) status = JoinNamespaces(request.spec, &userns);
   // Kept alive until the container process is cloned, which inherits them.
   Spec userns_spec;
-  std::vector<UniqueFd> held;
+  std::vector<UniqueFd> descriptors;
   if (status.ok() && userns) {
-    status = EnterUsernsForContainer(request, userns.get(), userns_spec, init, held);
+    status = EnterUsernsForContainer(request, userns.get(), userns_spec, init, descriptors);
   }
   if (!status.ok()) {
     SendError(sync, status);

@@ -26,8 +26,9 @@
 
 namespace berth::runtime {
 
-// Annotation of a spec with a user namespace: "chown" shifts the owners of the image's files by
-// chowning them instead of using idmapped layers (slower; for file systems that cannot idmap).
+// Annotation of a spec with a user namespace. "chown" shifts the owners of the image's files by
+// chowning them instead of using idmapped layers, which is slower but works on file systems
+// that cannot idmap.
 inline constexpr char kUsernsOwnershipAnnotation[] = "io.berth.userns.ownership";
 
 struct LaunchRequest {

@@ -9,6 +9,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <utility>
@@ -47,7 +48,8 @@ absl::StatusOr<OverlayParts> SplitOverlayData(const std::string& data) {
     parts.rest.emplace_back(item);
   }
   if (parts.lowers.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("overlay options are missing lowerdir: \"", data, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("overlay options are missing lowerdir: \"", data, "\""));
   }
   return parts;
 }
@@ -71,6 +73,19 @@ absl::Status MountOverlay(const std::string& root, unsigned long flags, const st
   return absl::OkStatus();
 }
 
+// Idmaps the detached mount `tree` (of `source`) to the user namespace `userns_fd`, with its
+// submounts when `recursive`.
+absl::Status IdmapTree(int tree, int userns_fd, bool recursive, const std::string& source) {
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  if (::mount_setattr(tree, "", flags, &attr, sizeof(attr)) != 0) {
+    return ErrnoError(errno, "idmap (mount_setattr)", source);
+  }
+  return absl::OkStatus();
+}
+
 // Attaches an idmapped copy of each lower layer below a private tmpfs on `root`, and returns
 // their paths. The overlay mounted on top later hides the tmpfs but keeps its layers.
 absl::StatusOr<std::vector<std::string>> StageIdmappedLayers(const std::string& root,
@@ -83,12 +98,7 @@ absl::StatusOr<std::vector<std::string>> StageIdmappedLayers(const std::string& 
   for (size_t i = 0; i < lowers.size(); ++i) {
     UniqueFd tree(::open_tree(AT_FDCWD, lowers[i].c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
     if (!tree) return ErrnoError(errno, "open_tree", lowers[i]);
-    struct mount_attr attr = {};
-    attr.attr_set = MOUNT_ATTR_IDMAP;
-    attr.userns_fd = static_cast<uint64_t>(userns_fd);
-    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0) {
-      return ErrnoError(errno, "idmap (mount_setattr)", lowers[i]);
-    }
+    BERTH_RETURN_IF_ERROR(IdmapTree(tree.get(), userns_fd, /*recursive=*/false, lowers[i]));
     std::string dir = absl::StrCat(root, "/", i);
     if (::mkdir(dir.c_str(), 0700) != 0) return ErrnoError(errno, "mkdir", dir);
     if (::move_mount(tree.get(), "", AT_FDCWD, dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
@@ -115,7 +125,8 @@ absl::Status MountIdmappedOverlay(const std::string& root, const ParsedMountOpti
   absl::Status status = staged.status();
   if (status.ok()) status = MountOverlay(root, parsed.flags, JoinOverlayData(*staged, parts.rest));
   if (!status.ok()) {
-    // Whatever was staged goes with the tmpfs. The helper's mount namespace is private.
+    // Whatever was staged goes with the tmpfs. It lives in the helper's own mount namespace,
+    // whose mounts do not propagate to the host.
     ::umount2(root.c_str(), MNT_DETACH);
   }
   return status;
@@ -145,15 +156,17 @@ struct Shift {
 
 absl::Status ShiftEntry(int dir_fd, const char* name, const struct stat& st, Shift& shift,
                         const std::string& display) {
+  std::pair<uid_t, gid_t>* recorded = nullptr;
   if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-    auto [done, first] = shift.linked.try_emplace({st.st_dev, st.st_ino});
-    if (!first && done->second == std::pair<uid_t, gid_t>{st.st_uid, st.st_gid}) {
+    auto [link, first] = shift.linked.try_emplace({st.st_dev, st.st_ino});
+    if (!first && link->second == std::pair<uid_t, gid_t>{st.st_uid, st.st_gid}) {
       return absl::OkStatus();
     }
+    recorded = &link->second;
   }
   uid_t uid = MapToHost(shift.uids, st.st_uid).value_or(st.st_uid);
   gid_t gid = MapToHost(shift.gids, st.st_gid).value_or(st.st_gid);
-  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) shift.linked[{st.st_dev, st.st_ino}] = {uid, gid};
+  if (recorded != nullptr) *recorded = {uid, gid};
   if (uid == st.st_uid && gid == st.st_gid) return absl::OkStatus();
   if (!S_ISREG(st.st_mode)) {
     if (::fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -177,8 +190,7 @@ absl::Status ShiftEntry(int dir_fd, const char* name, const struct stat& st, Shi
   return absl::OkStatus();
 }
 
-absl::Status ShiftTree(int dir_fd, const std::string& display, Shift& shift, dev_t dev,
-                       int depth) {
+absl::Status ShiftTree(int dir_fd, const std::string& display, Shift& shift, dev_t dev, int depth) {
   if (depth > kMaxDepth) {
     return absl::ResourceExhaustedError(
         absl::StrCat("directories nested more than ", kMaxDepth, " deep at ", display));
@@ -221,36 +233,18 @@ absl::Status ShiftTree(int dir_fd, const std::string& display, Shift& shift, dev
   return status;
 }
 
-// Makes a detached copy of the mount at `mount.source` (with its submounts for "rbind").
-// With the "idmap" option the copy is idmapped to the user namespace `userns_fd`.
-absl::StatusOr<UniqueFd> DetachedTree(const Mount& mount, int userns_fd) {
-  bool recursive = false;
-  bool idmap = false;
-  for (const std::string& option : mount.options) {
-    recursive |= option == "rbind";
-    idmap |= option == "idmap";
-  }
+// Makes a detached copy of the mount at `mount.source`, with its submounts for "rbind". With
+// the "idmap" option the copy is idmapped to the user namespace `userns_fd`.
+absl::StatusOr<UniqueFd> DetachedTree(const Mount& mount, const ParsedMountOptions& parsed,
+                                      int userns_fd) {
+  bool recursive = (parsed.flags & MS_REC) != 0;
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   UniqueFd tree(::open_tree(AT_FDCWD, mount.source.c_str(), flags));
   if (!tree) return ErrnoError(errno, "open_tree", mount.source);
-  if (idmap) {
-    struct mount_attr attr = {};
-    attr.attr_set = MOUNT_ATTR_IDMAP;
-    attr.userns_fd = static_cast<uint64_t>(userns_fd);
-    unsigned at = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-    if (::mount_setattr(tree.get(), "", at, &attr, sizeof(attr)) != 0) {
-      return ErrnoError(errno, "idmap (mount_setattr)", mount.source);
-    }
-  }
+  bool idmap =
+      std::find(mount.options.begin(), mount.options.end(), "idmap") != mount.options.end();
+  if (idmap) BERTH_RETURN_IF_ERROR(IdmapTree(tree.get(), userns_fd, recursive, mount.source));
   return tree;
-}
-
-bool IsBind(const Mount& mount) {
-  if (mount.type == "bind") return true;
-  for (const std::string& option : mount.options) {
-    if (option == "bind" || option == "rbind") return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -295,14 +289,16 @@ absl::StatusOr<UsernsRootfs> PrepareUsernsRootfs(Spec& spec,
   if (::chdir(root.c_str()) != 0) return ErrnoError(errno, "chdir", root);
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     Mount& mount = spec.mounts[i];
-    if (!IsBind(mount)) continue;
-    absl::StatusOr<UniqueFd> tree = DetachedTree(mount, userns_fd);
+    ParsedMountOptions parsed = ParseMountOptions(mount.options);
+    // The same test as the container's own mount step uses for a bind mount.
+    if (!parsed.bind && mount.type != "bind") continue;
+    absl::StatusOr<UniqueFd> tree = DetachedTree(mount, parsed, userns_fd);
     if (!tree.ok()) {
       return Annotate(tree.status(), absl::StrCat("bind source of ", mount.destination));
     }
     out.bind_trees[i] = tree->get();
     mount.source = absl::StrCat("/proc/self/fd/", tree->get());
-    out.held.push_back(*std::move(tree));
+    out.descriptors.push_back(*std::move(tree));
   }
   return out;
 }

@@ -1,17 +1,18 @@
 // The part of a container launch that needs the host's credentials when the container joins a
 // user namespace. Once the launch helper has joined that namespace it can no longer walk host
 // directories owned by the host's root, nor mount the image layers with their owners shifted,
-// so it does both first:
-//   - it takes a mount namespace of its own, which the container's inherits;
-//   - it mounts the root file system there: an overlay whose lower layers are idmapped mounts
-//     (files owned by 0 on disk belong to the namespace's root), or, where the kernel or the
-//     file system cannot idmap, a plain overlay whose files are chowned by the mapping
-//     ("ownership" mode, slower: every file gets a metadata copy in the upper directory);
-//   - it leaves the working directory on the root, which clone carries over into the
-//     container's mount namespace, and makes every bind-mount source a detached mount tree
-//     (open_tree), idmapped when it has the "idmap" option, which the container process moves
-//     into place. A plain descriptor would not
-//     do: it points into the helper's mount namespace, where the container cannot mount.
+// so it does this first:
+//   - It takes a mount namespace of its own, which the container's inherits.
+//   - It mounts the root file system there. That is an overlay whose lower layers are idmapped
+//     mounts, so files owned by 0 on disk belong to the namespace's root. Where the kernel or
+//     the file system cannot idmap, it is a plain overlay whose files are chowned by the mapping
+//     (the chown mode, slower because every file gets a metadata copy in the upper directory).
+//   - It leaves the working directory on the root, which clone carries over into the
+//     container's mount namespace.
+//   - It makes every bind-mount source a detached mount tree (open_tree), idmapped when the
+//     mount has the "idmap" option, which the container process moves into place. A plain
+//     descriptor would not do, because it points into the helper's mount namespace, where the
+//     container cannot mount.
 // Internal to the launcher.
 #pragma once
 
@@ -26,24 +27,24 @@
 
 namespace berth::runtime {
 
-// How the image's file owners are shifted into the user namespace.
+// The way the image's file owners are shifted into the user namespace.
 enum class OwnershipMode {
   kIdmap,  // idmapped lower layers; nothing on disk changes
   kChown,  // files chowned through the overlay
 };
 
 struct UsernsRootfs {
-  std::vector<UniqueFd> held;  // the descriptors behind the rewritten paths
+  std::vector<UniqueFd> descriptors;  // the open trees behind the rewritten paths
   std::map<size_t, int> bind_trees;  // spec.mounts index -> detached tree of its source
   OwnershipMode mode = OwnershipMode::kIdmap;
   std::string note;  // why the ownership mode was used instead of idmapped layers; may be empty
 };
 
 // Runs in the launch helper, single-threaded and still with the host's credentials. `spec` is
-// the helper's own copy: its bind sources are rewritten to /proc/self/fd/N of their trees. `rootfs_mount`, when
-// present, is mounted here (and must not be mounted again by the container process);
-// `userns_fd` is the namespace the container joins. With `allow_idmap` false the ownership mode
-// is used even where idmapped mounts work.
+// the helper's own copy: its bind sources are rewritten to /proc/self/fd/N of their trees.
+// `rootfs_mount`, when present, is mounted here (and must not be mounted again by the container
+// process); `userns_fd` is the namespace the container joins. With `allow_idmap` false the
+// ownership mode is used even where idmapped mounts work.
 absl::StatusOr<UsernsRootfs> PrepareUsernsRootfs(Spec& spec,
                                                  const std::optional<Mount>& rootfs_mount,
                                                  int userns_fd, bool allow_idmap);
@@ -57,7 +58,6 @@ absl::Status EnterUserns(int userns_fd);
 // alone. Set-user-id and set-group-id bits and file capabilities, which chown clears, are put
 // back. Errors name the path.
 absl::Status ShiftOwnership(int dir_fd, const std::string& display,
-                            const std::vector<IdMapping>& uids,
-                            const std::vector<IdMapping>& gids);
+                            const std::vector<IdMapping>& uids, const std::vector<IdMapping>& gids);
 
 }  // namespace berth::runtime
